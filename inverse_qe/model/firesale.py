@@ -260,7 +260,7 @@ def run_fire_sale(
     orders: ArrayLike | None = None,
     max_rounds: int = 1,
     impact_kind: ImpactKind = "linear",
-    liquidation: Liquidation = "pro_rata",
+    liquidation: Liquidation | np.ndarray = "pro_rata",
     sale_order: ArrayLike | None = None,
     use_cash: bool = True,
     tol: float = 1e-12,
@@ -319,7 +319,8 @@ def run_fire_sale(
             ``1 + impact * net`` when net selling, multiplied by ``1 + impact * |net|`` when
             net buying). All agree to first order. |log(1 + r)| is bounded by
             ``MAX_LOG_PRICE_MOVE`` so prices stay positive and finite.
-        liquidation: ``"pro_rata"`` or ``"waterfall"``.
+        liquidation: ``"pro_rata"`` or ``"waterfall"``, or a boolean array per holder
+            (True = waterfall) to mix the two rules in one clearing.
         sale_order: Waterfall ranks (0 = sold first), holders x assets or one per-asset
             vector for all holders; ties go to the lower asset index. Ignored for pro rata.
         use_cash: Whether deleveraging holders repay debt from free cash before selling.
@@ -350,7 +351,17 @@ def run_fire_sale(
         raise ValueError("shock must be > -1 (a -100% return would make a price zero)")
     if impact_kind not in IMPACT_KINDS:
         raise ValueError(f"impact_kind must be one of {IMPACT_KINDS}, got {impact_kind!r}")
-    if liquidation not in LIQUIDATION_RULES:
+    # A per-holder boolean array mixes rules in one clearing: True = waterfall, False = pro rata.
+    waterfall_rows = None
+    if isinstance(liquidation, np.ndarray):
+        if liquidation.shape != (n_holders,) or liquidation.dtype != bool:
+            raise ValueError(
+                f"liquidation as an array must be booleans of shape ({n_holders},) "
+                "(True = waterfall)"
+            )
+        waterfall_rows = liquidation
+        liquidation = "waterfall" if waterfall_rows.any() else "pro_rata"
+    elif liquidation not in LIQUIDATION_RULES:
         raise ValueError(f"liquidation must be one of {LIQUIDATION_RULES}, got {liquidation!r}")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int | np.integer):
         raise ValueError(f"max_rounds must be an integer, got {max_rounds!r}")
@@ -441,8 +452,14 @@ def run_fire_sale(
         # 3. Allocation across assets.
         if liquidation == "pro_rata":
             forced_sales = _allocate_pro_rata(h, book, forced)
-        else:
+        elif waterfall_rows is None:
             forced_sales = _allocate_waterfall(h, book, forced, order_index)
+        else:
+            forced_sales = np.where(
+                waterfall_rows[:, None],
+                _allocate_waterfall(h, book, forced, order_index),
+                _allocate_pro_rata(h, book, forced),
+            )
 
         # 4. Discretionary orders, round 1 only.
         order_sales, buys = no_trades, no_trades

@@ -600,3 +600,34 @@ def test_property_order_of_holders_does_not_matter(kw, random):
         np.testing.assert_array_equal(getattr(a, name)[perm], getattr(b, name), err_msg=name)
     for ra, rb in zip(a.round_sales, b.round_sales, strict=True):
         np.testing.assert_array_equal(ra[perm], rb)
+
+
+def test_mixed_liquidation_applies_each_holders_rule():
+    # Two identical holders must each raise 30 from holdings (10, 90) in two assets.
+    # Holder 0 sells by waterfall (asset 1 first): all 30 from asset 1.
+    # Holder 1 sells pro rata: 3 from asset 0 and 27 from asset 1.
+    holdings = np.array([[10.0, 90.0], [10.0, 90.0]])
+    result = run_fire_sale(
+        holdings,
+        np.zeros(2),
+        np.zeros(2),
+        np.zeros(2),
+        cash_needed=np.array([30.0, 30.0]),
+        liquidation=np.array([True, False]),
+        sale_order=np.array([1, 0]),
+        leverage_limit=np.inf,
+    )
+    np.testing.assert_allclose(result.sales[0], [0.0, 30.0])
+    np.testing.assert_allclose(result.sales[1], [3.0, 27.0])
+
+
+def test_mixed_liquidation_rejects_a_bad_mask():
+    with pytest.raises(ValueError, match="booleans"):
+        run_fire_sale(
+            np.ones((2, 2)),
+            np.zeros(2),
+            np.zeros(2),
+            np.zeros(2),
+            liquidation=np.array([1, 0]),
+            sale_order=np.array([0, 1]),
+        )

@@ -1,0 +1,76 @@
+"""Portfolio rules shared by the unlevered investors (households, value investors, funds)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def money_demand_share(base_share, rate_gap, stress, rate_sensitivity, stress_sensitivity):
+    """Share of wealth a holder wants in cash (DESIGN §3a).
+
+    Cash pays more when the policy rate is higher, so holding it costs less, and
+    it is safer when markets are stressed: the share rises with both.
+    ``rate_gap`` is the policy rate minus its opening level.
+    """
+    share = base_share + rate_sensitivity * rate_gap + stress_sensitivity * stress
+    return np.clip(share, 0.0, 1.0)
+
+
+def rebalance_orders(holdings_value, cash, money_demand, target_weights, speed, *, sell=True):
+    """Orders that move a portfolio part of the way toward its target weights.
+
+    The holder keeps ``money_demand`` in cash and wants the rest of its wealth
+    invested in ``target_weights``; each week it closes ``speed`` of the gap.
+    Cash above money demand (dry powder) is deployed by buying; a holder below
+    its money demand sells, unless ``sell`` is False (it then only sells when a
+    payment forces it to).
+
+    Args:
+        holdings_value: holders x assets, US$bn at current prices (or one row).
+        cash: cash per holder.
+        money_demand: cash each holder wants to keep.
+        target_weights: holders x assets (rows sum to 1) or one row for all.
+        speed: fraction of the gap closed per week.
+        sell: whether a holder short of cash sells to rebuild it.
+
+    Returns:
+        Orders in US$bn, same shape as ``holdings_value``: > 0 buy, < 0 sell.
+    """
+    holdings_value = np.asarray(holdings_value, dtype=float)
+    invested = holdings_value.sum(axis=-1, keepdims=True)
+    investable = np.asarray(cash - money_demand, dtype=float)[..., None]
+    desired = target_weights * np.maximum(invested + investable, 0.0)
+    orders = speed * (desired - holdings_value)
+    if not sell:
+        # Deploy dry powder only: buy where under-weight, up to the dry powder available.
+        buys = np.maximum(orders, 0.0)
+        budget = np.maximum(speed * investable, 0.0)
+        total = buys.sum(axis=-1, keepdims=True)
+        scale = np.divide(budget, total, out=np.zeros_like(total), where=total > 0)
+        orders = buys * np.minimum(scale, 1.0)
+    return orders
+
+
+def momentum_orders(holdings_value, trailing_return, mask, share, sensitivity):
+    """Retail momentum: chase recent returns in the assets flagged by ``mask``.
+
+    A slice ``share`` of each position trades ``sensitivity`` times the asset's
+    trailing return every week (buys after gains, sells after losses).
+    """
+    return share * holdings_value * sensitivity * np.where(mask, trailing_return, 0.0)
+
+
+def weights_from(holdings: dict[str, float], assets: list[str]) -> np.ndarray:
+    """Portfolio weights over ``assets`` from a mapping of holdings (zero where absent)."""
+    w = np.array([holdings.get(a, 0.0) for a in assets], dtype=float)
+    total = w.sum()
+    return w / total if total > 0 else np.full(len(assets), 1.0 / len(assets))
+
+
+def current_weights(holdings_value: np.ndarray) -> np.ndarray:
+    """A portfolio's weights at current prices (equal weights if it holds nothing)."""
+    total = holdings_value.sum(axis=-1, keepdims=True)
+    n = holdings_value.shape[-1]
+    return np.divide(
+        holdings_value, total, out=np.full(holdings_value.shape, 1.0 / n), where=total > 0
+    )

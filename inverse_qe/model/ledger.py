@@ -1,0 +1,302 @@
+"""The ledger: one object owns every balance sheet, and every movement is one call.
+
+Balance sheets are numpy arrays: a cash vector, a holdings matrix (holders x
+assets, in units) and a debt vector (positive = owed, negative = a claim on a
+borrower, so debts sum to zero). Each public method moves one thing from one
+holder to another and records the flow ``(week, source, target, instrument,
+kind, amount, units)``; nothing else in the package writes to these arrays.
+
+Conservation (DESIGN §3): the central bank's cash may go negative (it issues
+reserves), every other holder's only through a recorded credit line, so the sum
+of all cash never changes; units held equal units outstanding, which change only
+by recorded issuance or retirement. :meth:`Ledger.check` asserts both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CASH = -1  # instrument index of cash in the flow records
+
+
+class LedgerError(RuntimeError):
+    """A booking that would break the accounting (a bug, never a user error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A row of the ledger: a name and the type of agent or sector behind it."""
+
+    name: str
+    kind: str
+
+
+class FlowLog:
+    """Append-only columnar record of flows, grown geometrically (cheap appends)."""
+
+    _columns = (
+        ("week", np.int32),
+        ("source", np.int32),
+        ("target", np.int32),
+        ("instrument", np.int16),
+        ("kind", np.int16),
+        ("amount", np.float64),
+        ("units", np.float64),
+    )
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.size = 0
+        self.kinds: list[str] = []
+        self._kind_index: dict[str, int] = {}
+        self.data = {name: np.empty(capacity, dtype) for name, dtype in self._columns}
+
+    def kind_id(self, kind: str) -> int:
+        """The integer code of a flow kind, registering it on first use."""
+        code = self._kind_index.get(kind)
+        if code is None:
+            code = self._kind_index[kind] = len(self.kinds)
+            self.kinds.append(kind)
+        return code
+
+    def append(self, week, source, target, instrument, kind: str, amount, units) -> None:
+        """Append one or many flows (scalars or equal-length arrays)."""
+        source = np.atleast_1d(source)
+        n = source.size
+        if n == 0:
+            return
+        end = self.size + n
+        capacity = self.data["week"].size
+        if end > capacity:
+            new_capacity = max(end, 2 * capacity)
+            for name, column in self.data.items():
+                grown = np.empty(new_capacity, column.dtype)
+                grown[: self.size] = column[: self.size]
+                self.data[name] = grown
+        d = self.data
+        d["week"][self.size : end] = week
+        d["source"][self.size : end] = source
+        d["target"][self.size : end] = target
+        d["instrument"][self.size : end] = instrument
+        d["kind"][self.size : end] = self.kind_id(kind)
+        d["amount"][self.size : end] = amount
+        d["units"][self.size : end] = units
+        self.size = end
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of one column's recorded values."""
+        return self.data[name][: self.size]
+
+
+class Ledger:
+    """Every balance sheet of the model, and the only code that changes one.
+
+    Args:
+        holders: the rows, in order.
+        assets: the asset names (columns of the holdings matrix).
+        central_bank: name of the holder allowed a negative cash balance.
+    """
+
+    def __init__(self, holders: list[Holder], assets: list[str], central_bank: str) -> None:
+        self.holders = list(holders)
+        self.assets = list(assets)
+        self.index = {h.name: i for i, h in enumerate(self.holders)}
+        if len(self.index) != len(self.holders):
+            raise LedgerError("holder names must be unique")
+        self.asset_index = {a: k for k, a in enumerate(self.assets)}
+        n, k = len(self.holders), len(self.assets)
+        self.cash = np.zeros(n)
+        self.holdings = np.zeros((n, k))
+        self.debt = np.zeros(n)
+        self.outstanding = np.zeros(k)
+        self.central_bank = self.index[central_bank]
+        self.flows = FlowLog()
+        self.week = 0
+        self._total_cash = 0.0
+        self._scale = 1.0
+
+    # -- opening balances -------------------------------------------------------------
+    def open_account(
+        self, holder: str, cash: float = 0.0, holdings: dict[str, float] | None = None
+    ):
+        """Set a holder's opening balance (before the first week; not a flow)."""
+        i = self.index[holder]
+        self.cash[i] += cash
+        for asset, units in (holdings or {}).items():
+            k = self.asset_index[asset]
+            self.holdings[i, k] += units
+            self.outstanding[k] += units
+
+    def open_loan(self, lender: str, borrower: str, amount: float) -> None:
+        """Set an opening loan (cash already spent by the borrower; not a flow)."""
+        self.debt[self.index[borrower]] += amount
+        self.debt[self.index[lender]] -= amount
+
+    def seal(self) -> None:
+        """Fix the opening totals that :meth:`check` holds the ledger to."""
+        self._total_cash = float(self.cash.sum())
+        self._scale = max(1.0, float(np.abs(self.cash).sum()))
+
+    # -- movements: each is one call, recorded ------------------------------------------
+    def pay(self, source: int, target: int, amount: float, kind: str) -> None:
+        """Move cash from ``source`` to ``target``; the payer must have it."""
+        if amount < 0 or not np.isfinite(amount):
+            raise LedgerError(f"payment of {amount!r} ({kind}) is not a finite non-negative amount")
+        if amount == 0:
+            return
+        if source != self.central_bank and self.cash[source] < amount * (1 - 1e-12):
+            raise LedgerError(
+                f"{self.holders[source].name} cannot pay {amount:.6g} ({kind}): "
+                f"cash {self.cash[source]:.6g}; a shortfall must be handled before paying"
+            )
+        self.cash[source] -= amount
+        self.cash[target] += amount
+        self.flows.append(self.week, source, target, CASH, kind, amount, 0.0)
+
+    def pay_many(self, sources: np.ndarray, targets: np.ndarray, amounts: np.ndarray, kind: str):
+        """Vectorised :meth:`pay`: one booking of many payments of the same kind."""
+        sources, targets = np.asarray(sources), np.asarray(targets)
+        amounts = np.asarray(amounts, dtype=float)
+        keep = amounts > 0
+        sources, targets, amounts = sources[keep], targets[keep], amounts[keep]
+        if amounts.size == 0:
+            return
+        paid_by = np.bincount(sources, weights=amounts, minlength=self.cash.size)
+        short = (paid_by > self.cash * (1 + 1e-12) + 1e-12) & (
+            np.arange(self.cash.size) != self.central_bank
+        )
+        if short.any():
+            who = self.holders[int(np.flatnonzero(short)[0])].name
+            raise LedgerError(f"{who} cannot make its {kind} payments: not enough cash")
+        self.cash -= paid_by
+        self.cash += np.bincount(targets, weights=amounts, minlength=self.cash.size)
+        self.flows.append(self.week, sources, targets, CASH, kind, amounts, 0.0)
+
+    def deliver(self, source: int, target: int, asset: int, units: float, price: float, kind: str):
+        """Move ``units`` of ``asset`` between holders (no cash leg)."""
+        if units < 0 or self.holdings[source, asset] < units * (1 - 1e-12):
+            raise LedgerError(f"{self.holders[source].name} cannot deliver {units} units")
+        self.holdings[source, asset] -= units
+        self.holdings[target, asset] += units
+        self.flows.append(self.week, source, target, asset, kind, units * price, units)
+
+    def issue(self, issuer: int, asset: int, units: float, price: float) -> None:
+        """Create new units of ``asset`` held by their issuer (issuance is a recorded flow)."""
+        if units < 0:
+            raise LedgerError("cannot issue a negative number of units")
+        self.holdings[issuer, asset] += units
+        self.outstanding[asset] += units
+        self.flows.append(self.week, issuer, issuer, asset, "issuance", units * price, units)
+
+    def retire(self, holder: int, asset: int, units: float, price: float) -> None:
+        """Destroy units of ``asset`` held by ``holder`` (retirement is a recorded flow)."""
+        if units < 0 or self.holdings[holder, asset] < units * (1 - 1e-12):
+            raise LedgerError(f"{self.holders[holder].name} cannot retire {units} units")
+        units = min(units, self.holdings[holder, asset])
+        self.holdings[holder, asset] -= units
+        self.outstanding[asset] -= units
+        self.flows.append(self.week, holder, holder, asset, "retirement", units * price, units)
+
+    def lend(self, lender: int, borrower: int, amount: float, kind: str) -> None:
+        """Draw a credit line: cash to the borrower, a debt it owes the lender."""
+        self.pay(lender, borrower, amount, kind)
+        self.debt[borrower] += amount
+        self.debt[lender] -= amount
+
+    def repay_many(self, borrowers: np.ndarray, lender: int, amounts: np.ndarray, kind: str):
+        """Borrowers repay part of what they owe ``lender`` from their cash."""
+        borrowers = np.asarray(borrowers)
+        amounts = np.asarray(amounts, dtype=float)
+        if np.any(amounts > self.debt[borrowers] * (1 + 1e-9) + 1e-9):
+            raise LedgerError(f"{kind}: repayment larger than the debt owed")
+        self.pay_many(borrowers, np.full(borrowers.size, lender), amounts, kind)
+        np.subtract.at(self.debt, borrowers, amounts)
+        self.debt[lender] += amounts.sum()
+
+    def trade(
+        self,
+        market: int,
+        units_sold: np.ndarray,
+        units_bought: np.ndarray,
+        prices: np.ndarray,
+        kind: str,
+    ) -> None:
+        """Settle one clearing round through a market's clearing account.
+
+        Every seller delivers its units to the market and is paid at the round's
+        single clearing price per asset; every buyer pays and receives units. The
+        clearing account ends each round flat because the residual absorber's
+        row is one of the traders (the caller puts the net on it).
+
+        Args:
+            market: first row of the per-asset clearing accounts (asset k at ``market + k``).
+            units_sold: holders x assets, units each holder sells (>= 0).
+            units_bought: holders x assets, units each holder buys (>= 0).
+            prices: clearing price per asset.
+            kind: the reason recorded on every flow (e.g. ``trade``, ``forced_sale``).
+        """
+        if np.any(units_sold < 0) or np.any(units_bought < 0):
+            raise LedgerError("trade volumes must be non-negative")
+        if np.any(units_sold > self.holdings * (1 + 1e-12) + 1e-12):
+            raise LedgerError(f"{kind}: a holder sells more units than it holds")
+        net_units = units_sold.sum(axis=0) - units_bought.sum(axis=0)
+        scale = np.maximum(1.0, units_sold.sum(axis=0))
+        if np.any(np.abs(net_units) > 1e-9 * scale):
+            raise LedgerError(f"{kind}: a clearing round does not balance: {net_units}")
+        value_sold = units_sold * prices
+        value_bought = units_bought * prices
+        cash_change = value_sold.sum(axis=1) - value_bought.sum(axis=1)
+        payers = cash_change < 0
+        short = payers & (self.cash + cash_change < -1e-9 * self._scale)
+        short[self.central_bank] = False
+        if short.any():
+            who = self.holders[int(np.flatnonzero(short)[0])].name
+            raise LedgerError(f"{who} cannot pay for its purchases ({kind})")
+        self.holdings -= units_sold
+        self.holdings += units_bought
+        np.maximum(self.holdings, 0.0, out=self.holdings)  # rounding dust only
+        self.cash += cash_change
+        self._record_legs(market, units_sold, value_sold, kind, selling=True)
+        self._record_legs(market, units_bought, value_bought, kind, selling=False)
+
+    def _record_legs(self, market, units, values, kind: str, *, selling: bool) -> None:
+        rows, cols = np.nonzero(units)
+        if rows.size == 0:
+            return
+        markets = market + cols
+        u, v = units[rows, cols], values[rows, cols]
+        if selling:  # securities to the market, cash back
+            self.flows.append(self.week, rows, markets, cols, kind, v, u)
+            self.flows.append(self.week, markets, rows, CASH, kind, v, 0.0)
+        else:
+            self.flows.append(self.week, rows, markets, CASH, kind, v, 0.0)
+            self.flows.append(self.week, markets, rows, cols, kind, v, u)
+
+    # -- invariants ---------------------------------------------------------------------
+    def conservation_error(self) -> float:
+        """Relative change of total cash since opening (0 when nothing was lost)."""
+        return abs(float(self.cash.sum()) - self._total_cash) / self._scale
+
+    def check(self, tolerance: float = 1e-9) -> None:
+        """Assert stock-flow consistency; raise :class:`LedgerError` if it is broken."""
+        cash_error = self.conservation_error()
+        if cash_error > tolerance:
+            raise LedgerError(f"week {self.week}: cash not conserved (relative error {cash_error})")
+        units_gap = np.abs(self.holdings.sum(axis=0) - self.outstanding)
+        if np.any(units_gap > tolerance * np.maximum(1.0, self.outstanding)):
+            bad = self.assets[int(np.argmax(units_gap))]
+            raise LedgerError(f"week {self.week}: units of {bad} held differ from outstanding")
+        if abs(float(self.debt.sum())) > tolerance * max(1.0, float(np.abs(self.debt).sum())):
+            raise LedgerError(f"week {self.week}: debts and claims do not offset")
+        negative = self.cash < -tolerance * self._scale
+        negative[self.central_bank] = False
+        if negative.any():
+            who = self.holders[int(np.flatnonzero(negative)[0])].name
+            raise LedgerError(f"week {self.week}: {who} has a negative cash balance")
+        if not (np.all(np.isfinite(self.cash)) and np.all(np.isfinite(self.holdings))):
+            raise LedgerError(f"week {self.week}: a balance is not finite")
+
+    def net_central_bank_creation(self, opening_cb_cash: float) -> float:
+        """Money created by the central bank since opening (its cash balance's fall)."""
+        return opening_cb_cash - float(self.cash[self.central_bank])

@@ -1,0 +1,212 @@
+"""A finished run's outputs: tables, headline summary, manifest, and writing them safely.
+
+:func:`write_run` writes every file into a temporary sibling directory and
+renames it into place at the end, so a results directory is either complete or
+absent, never half-written, and an existing non-empty directory is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import inverse_qe
+from inverse_qe.model.events import ForcedSale, cascades
+from inverse_qe.model.ledger import CASH
+
+
+class OutputExistsError(FileExistsError):
+    """The output directory exists and is not empty: refusing to overwrite it."""
+
+
+def timeseries(model) -> pd.DataFrame:
+    """One row per week: the headline series of DESIGN §10."""
+    table = model.recorder.table()
+    frame = pd.DataFrame(table)
+    frame["week"] = frame["week"].astype(int)
+    frame.insert(1, "date", [d.isoformat() for d in model.dates[: len(frame)]])
+    return frame
+
+
+def flows(model) -> pd.DataFrame:
+    """Every recorded flow: ``week, source, target, instrument, kind, amount, units``."""
+    log, ledger = model.ledger.flows, model.ledger
+    names = np.array([h.name for h in ledger.holders], dtype=object)
+    instruments = np.array([*ledger.assets, "cash"], dtype=object)  # index -1 is cash
+    instrument = log.column("instrument").astype(np.int64)
+    kinds = np.array(log.kinds, dtype=object)
+    return pd.DataFrame(
+        {
+            "week": log.column("week"),
+            "source": names[log.column("source")],
+            "target": names[log.column("target")],
+            "instrument": instruments[np.where(instrument == CASH, -1, instrument)],
+            "kind": kinds[log.column("kind")],
+            "amount": log.column("amount"),
+            "units": log.column("units"),
+        }
+    )
+
+
+def balances(model) -> pd.DataFrame:
+    """Every holder's cash, debt and holdings (US$bn) at week 0 and at the final week."""
+    frames = []
+    for week, snapshot in ((0, model.opening_balances), (model.week, model.balance_snapshot())):
+        cash, debt, value = snapshot
+        frame = pd.DataFrame(value, columns=model.markets.names)
+        frame.insert(0, "week", week)
+        frame.insert(1, "holder", [h.name for h in model.ledger.holders])
+        frame.insert(2, "holder_type", [h.kind for h in model.ledger.holders])
+        frame.insert(3, "cash", cash)
+        frame.insert(4, "debt", debt)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _first_week_below(series: np.ndarray, level: float) -> int | None:
+    hits = np.flatnonzero(series <= level)
+    return int(hits[0]) if hits.size else None
+
+
+def summary(model) -> dict[str, Any]:
+    """Headline metrics of one run."""
+    ts = model.recorder
+    m = model.markets
+    per_asset = {}
+    for asset in m.names:
+        price = ts.series(f"price_{asset}")
+        peak = np.maximum.accumulate(price)
+        per_asset[asset] = {
+            "total_return": float(price[-1] / price[0] - 1.0),
+            "max_drawdown": float((1.0 - price / peak).max()),
+        }
+    water = ts.series("water_level")
+    dry = ts.series("dry_powder")
+    chains = cascades(model.events)
+    largest = chains[0] if chains else None
+    forced = {
+        reason: float(
+            sum(e.amount for e in model.events if isinstance(e, ForcedSale) and e.reason == reason)
+        )
+        for reason in ("margin", "redemption", "commitment", "funding")
+    }
+    return {
+        "scenario": model.config.name,
+        "seed": model.seed,
+        "weeks": model.week,
+        "assets": per_asset,
+        "min_water_level": float(water.min()),
+        "min_water_level_week": int(np.argmin(water)),
+        "water_level_change": float(water[-1] - water[0]),
+        "min_dry_powder": float(dry.min()),
+        "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereigns},
+        "forced_sales": {**forced, "total": float(sum(forced.values()))},
+        "margin_calls": int(ts.series("margin_calls").sum()),
+        "largest_cascade": None
+        if largest is None
+        else {
+            "size": largest.size,
+            "depth": largest.depth,
+            "sales": largest.sales,
+            "first_week": largest.first_week,
+            "last_week": largest.last_week,
+        },
+        "cascades": len(chains),
+        "peak_yield_10y": float(ts.series("yield_10y").max()),
+        "peak_bond_spread": float(ts.series("bond_spread").max()),
+        "yield_10y_change": float(ts.series("yield_10y")[-1] - ts.series("yield_10y")[0]),
+        "bond_spread_change": float(ts.series("bond_spread")[-1] - ts.series("bond_spread")[0]),
+        "capex_paid": float(ts.series("capex_paid").sum()),
+        "bonds_issued": float(ts.series("bonds_issued").sum()),
+        "missed_commitments": float(ts.series("missed_commitments").sum()),
+        "risk_asset_value_change": float(
+            ts.series("risk_asset_value")[-1] / ts.series("risk_asset_value")[0] - 1.0
+        ),
+        "conservation_error": model.ledger.conservation_error(),
+    }
+
+
+def _git_revision() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def manifest(model, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What produced a run: the resolved scenario, seed and versions."""
+    import mesa
+
+    return {
+        "scenario": model.config.model_dump(mode="json"),
+        "seed": model.seed,
+        "weeks": model.weeks,
+        "inverse_qe_version": inverse_qe.__version__,
+        "mesa_version": mesa.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "git_revision": _git_revision(),
+        **(extra or {}),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def check_output_dir(out: Path) -> None:
+    """Refuse an existing non-empty directory (or a file) before any work is done."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputExistsError(f"{out} already exists and is not empty; choose another --out")
+
+
+def write_run(model, out: Path, *, extra_manifest: dict | None = None, figure: bool = True) -> Path:
+    """Write every output file of a finished run into ``out`` atomically."""
+    out = Path(out)
+    check_output_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; results are for everyone to read
+    try:
+        timeseries(model).to_csv(staging / "timeseries.csv", index=False, float_format="%.10g")
+        flows(model).to_csv(staging / "flows.csv", index=False, float_format="%.10g")
+        balances(model).to_csv(staging / "balances.csv", index=False, float_format="%.10g")
+        with open(staging / "events.jsonl", "w", encoding="utf-8") as handle:
+            for event in model.events:
+                handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
+        headline = summary(model)
+        (staging / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
+        )
+        if figure:
+            from inverse_qe.plots import dashboard
+
+            dashboard(timeseries(model), headline, staging / "dashboard.png")
+        if out.exists():
+            out.rmdir()  # empty (checked above); rename needs it gone
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

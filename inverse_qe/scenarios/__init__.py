@@ -1,0 +1,1 @@
+"""Scenarios: the schema, the loader and the built-in TOML files."""

@@ -1,0 +1,217 @@
+"""Load scenarios: built-in names or TOML paths, ``extends``, ``--set`` overrides.
+
+Loading never executes code from a file: TOML is parsed as data and validated
+by the schema. Every problem raises :class:`ScenarioError`, whose message names
+the file, the field path and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from inverse_qe.scenarios.schema import Scenario
+
+DEFAULT_SCENARIO = "dry_powder_exhaustion"
+_BUILTIN = resources.files("inverse_qe.scenarios") / "builtin"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded: a user mistake, reported without a traceback."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid scenario {source}:\n{lines}")
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    return sorted(
+        p.name.removesuffix(".toml") for p in _BUILTIN.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def _locate(name_or_path: str, relative_to: Path | None = None) -> tuple[str, str]:
+    """(label, TOML text) of a built-in name or a path (relative to the extending file)."""
+    candidates = []
+    path = Path(name_or_path)
+    if relative_to is not None and not path.is_absolute():
+        candidates.append(relative_to / path)
+    candidates.append(path)
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate), candidate.read_text(encoding="utf-8")
+    if name_or_path in builtin_names():
+        builtin = _BUILTIN / f"{name_or_path}.toml"
+        return f"{name_or_path} (built-in)", builtin.read_text(encoding="utf-8")
+    close = difflib.get_close_matches(name_or_path, builtin_names(), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ScenarioError(
+        name_or_path,
+        [f"no such scenario file or built-in name{hint} (built-ins: {', '.join(builtin_names())})"],
+    )
+
+
+def _parse(label: str, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(label, [f"not valid TOML: {error}"]) from None
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Tables merge key by key; any other value (lists included) replaces the base's."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def resolve(name_or_path: str, _chain: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """The raw data of a scenario with its ``extends`` chain merged in (not yet validated)."""
+    base_dir = Path(_chain[-1]).parent if _chain and Path(_chain[-1]).exists() else None
+    label, text = _locate(name_or_path, base_dir)
+    if label in _chain:
+        cycle = " -> ".join([*_chain, label])
+        raise ScenarioError(label, [f"extends: a cycle of scenarios ({cycle})"])
+    data = _parse(label, text)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return label, data
+    if not isinstance(parent, str):
+        raise ScenarioError(label, ["extends: expected the name or path of a scenario"])
+    _, base = resolve(parent, (*_chain, label))
+    return label, deep_merge(base, data)
+
+
+def _format_location(loc: tuple) -> str:
+    parts = [str(p) for p in loc if not str(p).startswith(("function-", "tagged-union"))]
+    return ".".join(parts) or "(top level)"
+
+
+def _describe(error: dict, data: dict) -> str:
+    where = _format_location(error["loc"])
+    if error["type"] == "extra_forbidden":
+        parent = _lookup(data, error["loc"][:-1])
+        field = str(error["loc"][-1])
+        known = _known_fields(error["loc"][:-1])
+        close = difflib.get_close_matches(field, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        del parent
+        return f"{where}: unknown field{hint}"
+    if error["type"] == "missing":
+        return f"{where}: required field is missing"
+    value = error.get("input")
+    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+    return f"{where}: {error['msg']}{shown}"
+
+
+def _lookup(data: Any, loc: tuple) -> Any:
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _known_fields(loc: tuple) -> list[str]:
+    """Field names the schema allows at a location (for "did you mean")."""
+    model: Any = Scenario
+    for key in loc:
+        if isinstance(key, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(key)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    if hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validate(label: str, data: dict[str, Any]) -> Scenario:
+    """Validate raw data against the schema, with errors that name the field."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = [_describe(e, data) for e in error.errors()]
+        raise ScenarioError(label, problems) from None
+
+
+def load(name_or_path: str = DEFAULT_SCENARIO, overrides: list[str] | None = None) -> Scenario:
+    """Load, merge, override (``field.path=value``) and validate a scenario."""
+    label, data = resolve(name_or_path)
+    for assignment in overrides or []:
+        data = apply_override(label, data, assignment)
+    return validate(label, data)
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value as TOML (numbers, booleans, lists, dates), else a plain string."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(label: str, data: dict, assignment: str) -> dict:
+    """Set ``a.b.c=value`` in the raw scenario data; list items by index or by ``name``."""
+    if "=" not in assignment:
+        raise ScenarioError(label, [f"--set {assignment!r}: expected field.path=value"])
+    path, text = assignment.split("=", 1)
+    keys = [k for k in path.strip().split(".") if k]
+    if not keys:
+        raise ScenarioError(label, [f"--set {assignment!r}: empty field path"])
+    data = copy.deepcopy(data)
+    node: Any = data
+    for depth, key in enumerate(keys[:-1]):
+        node = _child(label, node, key, ".".join(keys[: depth + 1]))
+    last = keys[-1]
+    if isinstance(node, list):
+        node[_list_index(label, node, last, path)] = parse_value(text.strip())
+    elif isinstance(node, dict):
+        node[last] = parse_value(text.strip())
+    else:
+        raise ScenarioError(label, [f"--set {path}: {'.'.join(keys[:-1])} is not a table"])
+    return data
+
+
+def _child(label: str, node: Any, key: str, where: str) -> Any:
+    if isinstance(node, dict):
+        if key not in node:
+            close = difflib.get_close_matches(key, list(node), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ScenarioError(label, [f"--set {where}: no such field{hint}"])
+        return node[key]
+    if isinstance(node, list):
+        return node[_list_index(label, node, key, where)]
+    raise ScenarioError(label, [f"--set {where}: not a table or list"])
+
+
+def _list_index(label: str, items: list, key: str, where: str) -> int:
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    raise ScenarioError(label, [f"--set {where}: no item {key!r} (use an index or a name)"])
