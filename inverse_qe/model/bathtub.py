@@ -65,6 +65,7 @@ from inverse_qe.model.ledger import Holder, Ledger
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
+from inverse_qe.scenarios.loader import ScenarioError
 from inverse_qe.scenarios.schema import Scenario
 
 #: Bound on clearing rounds within one week (funding, then margin cascade).
@@ -199,31 +200,31 @@ class BathtubModel(mesa.Model):
         for fund in s.sovereign_funds:
             ledger.open_account(fund.name, fund.cash, units(fund.holdings))
 
-        # Hedge funds: sizes drawn around the strategy's average, portfolios in its weights.
+        # Hedge funds: a strategy's equity split among its funds with lognormal dispersion
+        # (sizes are drawn, the total is the scenario's), portfolios in the strategy's weights.
         hf = s.hedge_funds
         self.hf_rows = np.array([ix[h.name] for h in holders if h.kind == "hedge_fund"], dtype=int)
         n_funds = self.hf_rows.size
         self.hf_weights = np.zeros((n_funds, len(assets)))
         self.hf_target = np.zeros(n_funds)
         self.hf_limit = np.zeros(n_funds)
-        for j, strategy in enumerate(fund_specs):
-            count = strategy.count
-            size = (
-                strategy.equity
-                / count
-                * rng.lognormal(-0.5 * hf.size_dispersion**2, hf.size_dispersion)
-            )
-            w = weights_from(strategy.weights, assets)
-            self.hf_weights[j], self.hf_target[j] = w, strategy.leverage
-            self.hf_limit[j] = strategy.leverage_limit
-            gross = size * strategy.leverage
-            cash = hf.cash_share * size
-            ledger.open_account(
-                holders[self.hf_rows[j]].name,
-                cash,
-                units(dict(zip(assets, w * (gross - cash), strict=True))),
-            )
-            ledger.open_loan("banks", holders[self.hf_rows[j]].name, gross - size)
+        sizes = np.zeros(n_funds)
+        start = 0
+        for strategy in s.hedge_funds.strategies:
+            block = slice(start, start + strategy.count)
+            draws = rng.lognormal(0.0, hf.size_dispersion, strategy.count)
+            sizes[block] = strategy.equity * draws / draws.sum() if strategy.count else 0.0
+            self.hf_weights[block] = weights_from(strategy.weights, assets)
+            self.hf_target[block] = strategy.leverage
+            self.hf_limit[block] = strategy.leverage_limit
+            start += strategy.count
+        gross = sizes * self.hf_target
+        cash = hf.cash_share * sizes
+        positions = self.hf_weights * (gross - cash)[:, None] / price
+        for j, row in enumerate(self.hf_rows):
+            name = holders[row].name
+            ledger.open_account(name, cash[j], dict(zip(assets, positions[j], strict=True)))
+            ledger.open_loan("banks", name, gross[j] - sizes[j])
         # Prime brokers: the cash they can still lend to funds and sovereign borrowers.
         ledger.open_account("banks", hf.prime_broker_cash)
 
@@ -233,9 +234,14 @@ class BathtubModel(mesa.Model):
         for k, a in enumerate(assets):
             rest = residual[a].units - held[k]
             if rest < -1e-9 * residual[a].units:
-                raise ValueError(
-                    f"assets.{a}.units: {residual[a].units:g} units are fewer than the "
-                    f"{held[k]:g} that holders are given at the start"
+                raise ScenarioError(
+                    s.name,
+                    [
+                        f"assets.{a}.units: {residual[a].units:g} units are fewer than the "
+                        f"{held[k]:g} that holders are given at the start (holdings of "
+                        "households, funds and hyperscalers, and hedge funds' equity x "
+                        "leverage x weight); raise units or lower those holdings"
+                    ],
                 )
             ledger.open_account("value_investors", 0.0, {a: max(rest, 0.0)})
         ledger.seal()

@@ -133,12 +133,15 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     """
     ledger, markets = model.ledger, model.markets
     pre = markets.price
-    post = pre * (1.0 + returns)
-    units_sold = sold / pre
+    # The markets' log prices are the authority on the clearing price (bounded, never zero).
+    markets.apply_flow_returns(returns)
+    post = markets.price
+    # Engine marks and ledger prices agree up to rounding: never sell more than is held.
+    units_sold = np.minimum(sold / pre, ledger.holdings)
     units_bought = bought / post
     absorbers = model.absorber_rows
     # Buyers cannot get more units than sellers and the absorbers together can deliver.
-    supply = units_sold.sum(axis=0) + ledger.holdings[absorbers].sum(axis=0)
+    supply = units_sold.sum(axis=0) + (ledger.holdings[absorbers] - units_sold[absorbers]).sum(axis=0)
     demand = units_bought.sum(axis=0)
     rationed = demand > supply
     if rationed.any():
@@ -148,19 +151,20 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     cash_share = (
         cash / cash.sum() if cash.sum() > 0 else np.full(absorbers.size, 1 / absorbers.size)
     )
-    held = ledger.holdings[absorbers]
+    held = np.maximum(ledger.holdings[absorbers] - units_sold[absorbers], 0.0)
     held_share = held / np.maximum(held.sum(axis=0), 1e-300)
     absorber_buys = cash_share[:, None] * np.maximum(net, 0.0)
     absorber_sells = np.minimum(held_share * np.maximum(-net, 0.0), held)
     for j, row in enumerate(absorbers):
-        cost = float((absorber_buys[j] - absorber_sells[j]) @ post)
+        # What the absorber pays this round: its own orders and its share of the net.
+        own = (units_bought[row] - units_sold[row]) @ post
+        cost = float(own + (absorber_buys[j] - absorber_sells[j]) @ post)
         short = cost - ledger.cash[row]
         if short > 0:  # the backstop: standing repo at the central bank
             ledger.lend(ledger.central_bank, int(row), short * (1 + 1e-9), "standing_repo")
     units_sold[absorbers] += absorber_sells
     units_bought[absorbers] += absorber_buys
     ledger.trade(model.rows.markets, units_sold, units_bought, post, kind)
-    markets.apply_flow_returns(returns)
 
 
 def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_: int) -> None:
