@@ -141,7 +141,8 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     units_bought = bought / post
     absorbers = model.absorber_rows
     # Buyers cannot get more units than sellers and the absorbers together can deliver.
-    supply = units_sold.sum(axis=0) + (ledger.holdings[absorbers] - units_sold[absorbers]).sum(axis=0)
+    unsold = ledger.holdings[absorbers] - units_sold[absorbers]
+    supply = units_sold.sum(axis=0) + unsold.sum(axis=0)
     demand = units_bought.sum(axis=0)
     rationed = demand > supply
     if rationed.any():

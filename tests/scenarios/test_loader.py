@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 import pytest
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 
 from inverse_qe.scenarios.loader import (
     ScenarioError,
-    apply_override,
     builtin_names,
     deep_merge,
     load,
@@ -224,7 +224,5 @@ def test_mutated_scenarios_load_or_raise_the_scenario_error_only(field, value, a
         del node[field[-1]]
     else:
         node[new_key] = value
-    try:
+    with contextlib.suppress(ScenarioError):
         validate("mutant", data)
-    except ScenarioError:
-        pass
