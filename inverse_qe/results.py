@@ -73,9 +73,25 @@ def balances(model) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _first_week_below(series: np.ndarray, level: float) -> int | None:
-    hits = np.flatnonzero(series <= level)
-    return int(hits[0]) if hits.size else None
+def network(model) -> dict[str, Any]:
+    """The bathtub graph as node-link JSON, with cumulative amounts on the edges."""
+    from inverse_qe.model.network import bathtub_graph
+
+    graph = bathtub_graph(model)
+    return {
+        "nodes": [{"id": n, **d} for n, d in graph.nodes(data=True)],
+        "edges": [
+            {
+                "source": u,
+                "target": v,
+                "total": d.get("total", 0.0),
+                "by_kind": d.get("by_kind", {}),
+            }
+            for u, v, d in graph.edges(data=True)
+            if d.get("kind") == "flow"
+        ],
+        "water_level": [float(x) for x in graph.graph["water_level"]],
+    }
 
 
 def summary(model) -> dict[str, Any]:
@@ -194,6 +210,7 @@ def write_run(model, out: Path, *, extra_manifest: dict | None = None, figure: b
         with open(staging / "events.jsonl", "w", encoding="utf-8") as handle:
             for event in model.events:
                 handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
+        (staging / "network.json").write_text(json.dumps(network(model), indent=1))
         headline = summary(model)
         (staging / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
         (staging / "manifest.json").write_text(
