@@ -74,18 +74,23 @@ def redemption_fraction(trailing_return, threshold, sensitivity, maximum):
 def relever_orders(holdings_value, cash, debt, weights, target_leverage, cash_share, speed):
     """Rebuild positions toward the target leverage after gains, inflows or sales.
 
-    A fund below its target leverage (or with cash above the share it keeps)
-    buys ``speed`` of the gap in its portfolio weights, borrowing what its cash
-    does not cover. Only buys: selling is what margin calls and redemptions do.
+    A fund whose invested assets are below ``target leverage x equity`` (less the
+    cash it keeps) buys ``speed`` of that gap, spread over the assets where it is
+    under its weights, and borrows what its spare cash does not cover. Only buys:
+    selling is what margin calls and redemptions do.
 
     Returns:
         (orders, borrowing): funds x assets buy orders, and per-fund new borrowing.
     """
-    e = equity(holdings_value.sum(axis=1), cash, debt)
+    invested = holdings_value.sum(axis=1)
+    e = equity(invested, cash, debt)
     solvent = e > 0
     desired_cash = cash_share * np.maximum(e, 0.0)
     desired_invested = np.maximum(target_leverage * e - desired_cash, 0.0)
-    desired = weights * desired_invested[:, None]
-    orders = np.where(solvent[:, None], speed * np.maximum(desired - holdings_value, 0.0), 0.0)
+    gap = np.where(solvent, np.maximum(desired_invested - invested, 0.0), 0.0)
+    underweight = np.maximum(weights * desired_invested[:, None] - holdings_value, 0.0)
+    total = underweight.sum(axis=1)
+    scale = np.divide(speed * gap, total, out=np.zeros_like(total), where=total > 0)
+    orders = underweight * np.minimum(scale, 1.0)[:, None]
     borrowing = np.maximum(orders.sum(axis=1) - np.maximum(cash - desired_cash, 0.0), 0.0)
     return orders, borrowing

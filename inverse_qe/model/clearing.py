@@ -31,25 +31,33 @@ class Clearing:
 
 
 class CauseTracker:
-    """Remembers the latest round of forced sales, to link the next round's to them."""
+    """Remembers the latest round of forced sales, to link the next round's to them.
+
+    A forced sale is caused by the largest forced sales of the round before it
+    (within a week) that hit at least one of the same assets.
+    """
 
     def __init__(self) -> None:
-        self.previous: list[tuple[int, np.ndarray, float]] = []  # (event id, assets, amount)
+        self.ids = np.zeros(0, dtype=np.int64)  # event ids, largest sale first
+        self.assets = np.zeros((0, 0), dtype=bool)  # which assets each one sold
         self.week = -1
 
-    def causes_for(self, assets: np.ndarray, week: int) -> tuple[int, ...]:
-        """Ids of the largest recent forced sales that hit any of ``assets``."""
-        if week - self.week > 1:
-            return ()
-        hits = [(amount, eid) for eid, sold, amount in self.previous if np.any(sold & assets)]
-        hits.sort(reverse=True)
-        return tuple(eid for _, eid in hits[:MAX_CAUSES])
+    def causes_for(self, sold_assets: np.ndarray, week: int) -> list[tuple[int, ...]]:
+        """For each row of ``sold_assets`` (sellers x assets), the ids of its causes."""
+        if week - self.week > 1 or self.ids.size == 0:
+            return [()] * sold_assets.shape[0]
+        overlap = (sold_assets.astype(np.int8) @ self.assets.T.astype(np.int8)) > 0
+        # Stable sort puts each row's overlapping candidates first, in order of size.
+        first = np.argsort(~overlap, axis=1, kind="stable")[:, :MAX_CAUSES]
+        hit = np.take_along_axis(overlap, first, axis=1)
+        chosen = np.where(hit, self.ids[first], -1)
+        return [tuple(int(c) for c in row if c >= 0) for row in chosen]
 
-    def remember(self, round_events: list[tuple[int, np.ndarray, float]], week: int) -> None:
-        """Make this round's forced sales the candidates causes of the next round's."""
-        if round_events:
-            self.previous = round_events
-            self.week = week
+    def remember(self, ids: np.ndarray, assets: np.ndarray, amounts: np.ndarray, week: int):
+        """Make this round's forced sales the candidate causes of the next round's."""
+        if ids.size:
+            order = np.argsort(-amounts, kind="stable")
+            self.ids, self.assets, self.week = ids[order], assets[order], week
 
 
 def clear(
@@ -172,11 +180,15 @@ def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_:
     """One :class:`ForcedSale` event per holder that sold under compulsion this round."""
     week, log, names = model.week, model.events, model.ledger.holders
     sellers = np.flatnonzero((forced.sum(axis=1) > 1e-6) & (reasons != ""))
-    this_round = []
-    for i in sellers:
-        sold_assets = forced[i] > 1e-9
-        causes = model.causes.causes_for(sold_assets, week)
-        reason = str(reasons[i])
+    if sellers.size == 0:
+        return
+    sold = forced[sellers] > 1e-9
+    amounts = forced[sellers].sum(axis=1)
+    all_causes = model.causes.causes_for(sold, week)
+    asset_names = model.markets.names
+    ids = np.empty(sellers.size, dtype=np.int64)
+    for j, i in enumerate(sellers):
+        reason, causes = str(reasons[i]), all_causes[j]
         if reason == "margin":
             log.add(
                 MarginCall(
@@ -194,13 +206,11 @@ def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_:
                 holder=names[i].name,
                 causes=causes,
                 reason=reason,
-                amount=float(forced[i].sum()),
-                by_asset={
-                    model.markets.names[k]: float(forced[i, k]) for k in np.flatnonzero(sold_assets)
-                },
+                amount=float(amounts[j]),
+                by_asset={asset_names[k]: float(forced[i, k]) for k in np.flatnonzero(sold[j])},
                 round=round_,
             )
         )
-        this_round.append((event.id, sold_assets, event.amount))
+        ids[j] = event.id
         model.forced_by_reason[reason] = model.forced_by_reason.get(reason, 0.0) + event.amount
-    model.causes.remember(this_round, week)
+    model.causes.remember(ids, sold, amounts, week)

@@ -150,7 +150,8 @@ class Cascade:
 def cascades(log: EventLog) -> list[Cascade]:
     """Group forced sales into cascades: connected chains of causal links.
 
-    Sizes are in US$bn sold; depth is the number of links in the longest chain.
+    Sizes are in US$bn sold; depth is the number of sales on the longest causal
+    chain (a lone forced sale has depth 1).
     Sorted largest first.
     """
     sales = {e.id: e for e in log.events if isinstance(e, ForcedSale)}

@@ -158,6 +158,8 @@ class Ledger:
         """Vectorised :meth:`pay`: one booking of many payments of the same kind."""
         sources, targets = np.asarray(sources), np.asarray(targets)
         amounts = np.asarray(amounts, dtype=float)
+        if np.any(~np.isfinite(amounts)) or np.any(amounts < 0):
+            raise LedgerError(f"{kind}: payments must be finite and non-negative")
         keep = amounts > 0
         sources, targets, amounts = sources[keep], targets[keep], amounts[keep]
         if amounts.size == 0:
@@ -208,10 +210,13 @@ class Ledger:
         """Borrowers repay part of what they owe ``lender`` from their cash."""
         borrowers = np.asarray(borrowers)
         amounts = np.asarray(amounts, dtype=float)
-        if np.any(amounts > self.debt[borrowers] * (1 + 1e-9) + 1e-9):
+        if np.any(~np.isfinite(amounts)) or np.any(amounts < 0):
+            raise LedgerError(f"{kind}: repayments must be finite and non-negative")
+        owed = np.bincount(borrowers, weights=amounts, minlength=self.debt.size)
+        if np.any(owed > np.maximum(self.debt, 0.0) * (1 + 1e-9) + 1e-9):
             raise LedgerError(f"{kind}: repayment larger than the debt owed")
         self.pay_many(borrowers, np.full(borrowers.size, lender), amounts, kind)
-        np.subtract.at(self.debt, borrowers, amounts)
+        self.debt -= owed
         self.debt[lender] += amounts.sum()
 
     def trade(
@@ -294,7 +299,9 @@ class Ledger:
         if negative.any():
             who = self.holders[int(np.flatnonzero(negative)[0])].name
             raise LedgerError(f"week {self.week}: {who} has a negative cash balance")
-        if not (np.all(np.isfinite(self.cash)) and np.all(np.isfinite(self.holdings))):
+        if not all(
+            np.all(np.isfinite(a)) for a in (self.cash, self.holdings, self.debt, self.outstanding)
+        ):
             raise LedgerError(f"week {self.week}: a balance is not finite")
 
     def net_central_bank_creation(self, opening_cb_cash: float) -> float:

@@ -76,7 +76,7 @@ class AssetSpec(Strict):
     units: Positive
     duration: NonNegative
     elasticity: Positive
-    haircut: Annotated[float, Field(ge=0.0, lt=1.0)]
+    haircut: Annotated[float, Field(ge=0.0, le=0.95)]
     volatility: Positive
     risk_premium: Finite
     stress_beta: Finite

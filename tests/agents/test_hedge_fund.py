@@ -189,11 +189,6 @@ def test_insolvent_fund_buys_nothing_and_borrows_nothing():
     np.testing.assert_allclose(borrowing, [0.0, 5.0])
 
 
-@pytest.mark.xfail(
-    reason="relever_orders buys every per-asset under-weight gap, so a fund at its target "
-    "leverage whose holdings drifted from its weights borrows and levers past the target",
-    strict=True,
-)
 def test_fund_at_target_leverage_with_drifted_holdings_does_not_lever_up():
     # holdings [150, 50] (200), cash 0, debt 100: equity 100, leverage 2 = target 2
     # aggregate gap: 2 x 100 - 200 = 0, so 'speed of the gap' is 0: no buying, no borrowing.
@@ -211,11 +206,6 @@ def test_fund_at_target_leverage_with_drifted_holdings_does_not_lever_up():
     assert borrowing.sum() == pytest.approx(0.0)
 
 
-@pytest.mark.xfail(
-    reason="relever_orders buys the sum of per-asset gaps, more than speed x the leverage gap, "
-    "when holdings have drifted from the fund's weights",
-    strict=True,
-)
 def test_relevering_buys_at_most_speed_times_the_leverage_gap():
     # holdings [150, 30] (180), cash 0, debt 80: equity 100, target 2 -> invested wanted 200
     # leverage gap 200 - 180 = 20; speed 0.1: at most 2 of buying.

@@ -250,14 +250,13 @@ def test_turbulent_markets_hit_the_haircut_cap():
     assert m.haircuts(0.5, cap=3.0)[k(m, "treasuries")] == pytest.approx(0.06)
 
 
-@pytest.mark.xfail(
-    reason="haircuts() clips at 0.95 although the schema allows a base haircut up to 1; "
-    "a base haircut of 0.97 is cut to 0.95 in calm markets",
-    strict=True,
-)
-def test_calm_markets_keep_even_a_base_haircut_above_095():
-    m = pinned({"crypto": {"haircut": 0.97}})
-    assert m.haircuts(0.5)[k(m, "crypto")] == pytest.approx(0.97)
+def test_a_base_haircut_above_the_095_cap_is_a_scenario_error():
+    # Haircuts are capped at 0.95 in stress, so calm markets could not keep a higher base:
+    # the schema refuses it instead.
+    from inverse_qe.scenarios.loader import ScenarioError, load
+
+    with pytest.raises(ScenarioError, match=r"assets\.crypto\.haircut"):
+        load("dry_powder_exhaustion", ["assets.crypto.haircut=0.97"])
 
 
 def test_price_impact_per_dollar_is_one_over_elasticity_depth_and_value():
