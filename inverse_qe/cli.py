@@ -7,6 +7,7 @@ print one clear paragraph and exit with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,9 @@ from inverse_qe import __version__
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, ScenarioError, load
 
 EXIT_USAGE = 2
+#: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
+#: and setting ``handler=function(args, console) -> int`` on each parser it adds.
+COMMAND_MODULES: list[str] = []
 
 
 class UserError(Exception):
@@ -75,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     run.set_defaults(handler=cmd_run)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 
