@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -86,6 +87,8 @@ def resolve(name_or_path: str, _chain: tuple[str, ...] = ()) -> tuple[str, dict[
         cycle = " -> ".join([*_chain, label])
         raise ScenarioError(label, [f"extends: a cycle of scenarios ({cycle})"])
     data = _parse(label, text)
+    # Comments beside values are their sources: keep them with the data (explicit wins).
+    data["sources"] = {**inline_sources(text), **data.get("sources", {})}
     parent = data.pop("extends", None)
     if parent is None:
         return label, data
@@ -93,6 +96,72 @@ def resolve(name_or_path: str, _chain: tuple[str, ...] = ()) -> tuple[str, dict[
         raise ScenarioError(label, ["extends: expected the name or path of a scenario"])
     _, base = resolve(parent, (*_chain, label))
     return label, deep_merge(base, data)
+
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_COMMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"\.]+)\s*=\s*(.+?)\s+#\s*(.+)$")
+
+
+def inline_sources(text: str) -> dict[str, str]:
+    """``{"table.key": comment}`` for every ``key = value  # comment`` line of a TOML file.
+
+    Array-of-table entries are addressed by their ``name`` when they have one
+    (``sovereign_funds.softbank.cash``), else by index. A value containing ``#``
+    inside a string is never mistaken for a comment (the value must parse as TOML).
+    """
+    found: dict[str, str] = {}
+    table: list[str] = []
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        header = _TABLE.match(line)
+        if header and not line.lstrip().startswith("#"):
+            path = header.group(2).strip()
+            if header.group(1) == "[[":
+                counts[path] = counts.get(path, -1) + 1
+                table = [*path.split("."), str(counts[path])]
+            else:
+                table = path.split(".")
+            continue
+        match = _KEY_COMMENT.match(line)
+        if not match:
+            continue
+        key, value, comment = match.groups()
+        try:
+            tomllib.loads(f"v = {value}")
+        except tomllib.TOMLDecodeError:
+            continue  # the "#" was inside the value
+        if key == "name" and table and table[-1].isdigit():
+            continue
+        found[".".join([*table, key.strip('"')])] = comment.strip()
+    # Name array entries by their name where they have one.
+    names = {}
+    for line_table, name in _array_names(text):
+        names[line_table] = name
+    return {_rename(k, names): v for k, v in found.items()}
+
+
+def _array_names(text: str):
+    table, counts = None, {}
+    for line in text.splitlines():
+        header = _TABLE.match(line)
+        if header and not line.lstrip().startswith("#"):
+            path = header.group(2).strip()
+            if header.group(1) == "[[":
+                counts[path] = counts.get(path, -1) + 1
+                table = f"{path}.{counts[path]}"
+            else:
+                table = None
+            continue
+        name = re.match(r'^\s*name\s*=\s*"([^"]+)"', line)
+        if table and name:
+            yield table, name.group(1)
+
+
+def _rename(key: str, names: dict[str, str]) -> str:
+    for indexed, name in names.items():
+        if key.startswith(indexed + "."):
+            return key.replace(indexed, indexed.rsplit(".", 1)[0] + "." + name, 1)
+    return key
 
 
 def _format_location(loc: tuple) -> str:
