@@ -55,9 +55,12 @@ def momentum_orders(holdings_value, trailing_return, mask, share, sensitivity):
     """Retail momentum: chase recent returns in the assets flagged by ``mask``.
 
     A slice ``share`` of each position trades ``sensitivity`` times the asset's
-    trailing return every week (buys after gains, sells after losses).
+    trailing return every week (buys after gains, sells after losses). The
+    return enters through ``tanh``: a doubling is chased about as hard as a 76%
+    gain, so trend-chasing saturates instead of compounding without bound.
     """
-    return share * holdings_value * sensitivity * np.where(mask, trailing_return, 0.0)
+    signal = np.tanh(np.where(mask, trailing_return, 0.0))
+    return share * holdings_value * sensitivity * signal
 
 
 def weights_from(holdings: dict[str, float], assets: list[str]) -> np.ndarray:

@@ -21,22 +21,30 @@ def split_receipts(receipts: float, recycling: float) -> tuple[float, float]:
 
 
 class Suppliers(mesa.Agent):
-    """The supplier sector as one agent, with a smoothed record of capex received."""
+    """The supplier sector as one agent, with a smoothed record of memory earnings.
 
-    def __init__(self, model, row: int, recycling: float, memory_share: float):
+    Memory makers earn ``base_earnings`` a week from their other business plus
+    ``memory_share`` of the AI capex suppliers receive, so more capex means more
+    earnings (a level effect, not only a growth rate).
+    """
+
+    def __init__(
+        self, model, row: int, recycling: float, memory_share: float, base_earnings: float
+    ):
         super().__init__(model)
         self.name = "suppliers"
         self.row = row
         self.recycling = recycling
         self.memory_share = memory_share
-        self.smoothed_receipts: float | None = None
+        self.base_earnings = base_earnings
+        self.smoothed_earnings: float | None = None
 
     def memory_earnings_growth(self, receipts: float, smoothing: float = 1 / 13) -> float:
-        """Log growth of memory makers' earnings: the change of smoothed capex received."""
-        earnings = max(self.memory_share * receipts, 1e-9)
-        if self.smoothed_receipts is None:
-            self.smoothed_receipts = earnings
+        """Log growth of memory makers' smoothed weekly earnings (0 the first week)."""
+        earnings = max(self.base_earnings + self.memory_share * receipts, 1e-9)
+        if self.smoothed_earnings is None:
+            self.smoothed_earnings = earnings
             return 0.0
-        previous = self.smoothed_receipts
-        self.smoothed_receipts = (1 - smoothing) * previous + smoothing * earnings
-        return float(math.log(self.smoothed_receipts / previous))
+        previous = self.smoothed_earnings
+        self.smoothed_earnings = (1 - smoothing) * previous + smoothing * earnings
+        return float(math.log(self.smoothed_earnings / previous))

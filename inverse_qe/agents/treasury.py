@@ -1,6 +1,7 @@
 """The treasury: runs a deficit financed by issuing treasuries, keeps its TGA.
 
-Each week it spends the deficit into the real economy and issues enough new
+Each week it spends the deficit (a ``transfer_share`` of it straight into
+household deposits, the rest into the real economy) and issues enough new
 treasuries to pay for it and to move its general account (TGA) part of the way
 to target. A TGA rebuild pulls cash out of the tub; a TGA drawdown puts it back.
 """

@@ -266,7 +266,11 @@ class BathtubModel(mesa.Model):
         )
         self.real_economy = RealEconomy(self, self.rows.real_economy, s.real_economy.return_rate)
         self.suppliers = Suppliers(
-            self, self.rows.suppliers, s.suppliers.recycling, s.suppliers.memory_share
+            self,
+            self.rows.suppliers,
+            s.suppliers.recycling,
+            s.suppliers.memory_share,
+            s.suppliers.memory_base_earnings,
         )
         self.household = Household(
             self,
@@ -300,7 +304,7 @@ class BathtubModel(mesa.Model):
         self.opening_rate = float(self.central_bank.state.policy_rate)
         self.opening_private_duration = self._private_duration()
         self.money_demand = self._money_demand()
-        self.opening_dry_powder = float(self._dry_powder().sum())
+        self.markets.set_depth(self._investors_liquidity() / s.markets.dry_powder_reference)
         self.opening_risk_value = self._risk_asset_value()
         self.recent_issuance = np.zeros(s.markets.spread_issuance_window)
         self.margin_leverage = np.zeros(len(holders))
@@ -367,6 +371,14 @@ class BathtubModel(mesa.Model):
         """Cash above money demand, per water-holding row."""
         rows = self.water_rows
         return np.maximum(self.ledger.cash[rows] - self.money_demand[rows], 0.0)
+
+    def _investors_liquidity(self) -> float:
+        """Investors' cash minus their money demand, summed: dry powder, or a shortfall.
+
+        Hyperscalers are left out: their cash is for capex, not for buying assets.
+        """
+        rows = self.water_rows[self.kinds[self.water_rows] != "hyperscaler"]
+        return float((self.ledger.cash[rows] - self.money_demand[rows]).sum())
 
     def dry_powder_by_sector(self) -> dict[str, float]:
         """Dry powder summed by sector, US$bn."""
@@ -646,10 +658,15 @@ class BathtubModel(mesa.Model):
         ledger.pay(self.rows.suppliers, self.rows.households, back, "supplier_recycling")
         ledger.pay(self.rows.suppliers, self.rows.real_economy, leak, "capex_leakage")
         self.capex_growth = self.suppliers.memory_earnings_growth(receipts)
-        # The treasury spends the deficit into the real economy.
+        # The treasury spends the deficit: transfers straight into deposits, the rest into
+        # the real economy (which returns it to the tub only slowly, as savings).
         deficit = float(self.treasury.paths["deficit"][w])
         spent = min(deficit, max(float(ledger.cash[self.rows.treasury]), 0.0))
-        ledger.pay(self.rows.treasury, self.rows.real_economy, spent, "deficit_spending")
+        transfers = self.config.treasury.transfer_share * spent
+        ledger.pay(self.rows.treasury, self.rows.households, transfers, "fiscal_transfers")
+        ledger.pay(
+            self.rows.treasury, self.rows.real_economy, spent - transfers, "deficit_spending"
+        )
 
     def _pay_commitment(self, fund: SovereignFund, commitment: float) -> None:
         ledger, w = self.ledger, self.week
@@ -772,8 +789,7 @@ class BathtubModel(mesa.Model):
         self.recent_issuance[(self.week + 1) % self.recent_issuance.size] = 0.0
         m.set_spread(float(self.recent_issuance.sum()))
         self.money_demand = self._money_demand()
-        dp = float(self._dry_powder().sum())
-        m.set_depth(dp / self.opening_dry_powder if self.opening_dry_powder > 0 else 1.0)
+        m.set_depth(self._investors_liquidity() / self.config.markets.dry_powder_reference)
         self.recorder.record()
         if self.check_invariants:
             self.ledger.check()

@@ -24,6 +24,8 @@ from inverse_qe.scenarios.schema import Scenario
 WEEKS_PER_YEAR = 52.0
 #: Log-distortion bounds: prices stay within e^±12 of their fundamental whatever the flows.
 DISTORTION_BOUND = 12.0
+#: The scarcity premium stops growing at this multiple of its value at zero dry powder.
+SCARCITY_CAP = 2.0
 
 
 class Markets:
@@ -106,12 +108,22 @@ class Markets:
             + m.spread_stress_beta * self.stress
         )
 
-    def set_depth(self, dry_powder_ratio: float) -> None:
-        """Market depth in [floor, 1]: fewer buyers with dry powder, thinner markets."""
+    def set_depth(self, liquidity_ratio: float) -> None:
+        """Market depth and the scarcity of money, from investors' net liquidity.
+
+        ``liquidity_ratio`` x is investors' cash minus their money demand, summed
+        (dry powder when positive, a shortfall when negative), over the scenario's
+        reference (``markets.dry_powder_reference``). At or above the reference
+        (x >= 1) markets are as deep as they get and money is not scarce. Below it,
+        depth halves with every ``1 / depth_exponent`` of the reference lost,
+        down to ``depth_floor``, and the scarcity premium grows as
+        ``(1 - x) ** scarcity_exponent``. Neither stops at zero dry powder: a
+        shortfall is worse than none, which is what makes the scramble convex.
+        """
         m = self.params
-        ratio = min(1.0, max(0.0, dry_powder_ratio))
-        self.depth = m.depth_floor + (1.0 - m.depth_floor) * ratio**m.depth_exponent
-        self.scarcity = 1.0 - ratio
+        gap = 1.0 - min(1.0, liquidity_ratio)
+        self.depth = max(m.depth_floor, 2.0 ** (-m.depth_exponent * gap))
+        self.scarcity = min(SCARCITY_CAP, gap**m.scarcity_exponent)
 
     # -- prices ---------------------------------------------------------------------------
     def market_value(self, outstanding: np.ndarray) -> np.ndarray:
@@ -166,12 +178,18 @@ class Markets:
         self.stress = float(self.stress_weights @ drawdown)
 
     def realized_volatility(self) -> np.ndarray:
-        """Annualised volatility of weekly log returns over the recent window."""
+        """Annualised downside volatility of weekly log returns over the recent window.
+
+        Only falls count (the root mean square of negative weekly returns, doubled
+        so that symmetric noise gives the ordinary volatility): lenders raise
+        margins when collateral has been falling, not when it rallies.
+        """
         window = self.params.volatility_window
         if len(self._log_returns) < 3:
             return self.news_volatility.copy()
-        recent = np.array(self._log_returns[-(window + 1) :])
-        return np.std(np.diff(recent, axis=0), axis=0, ddof=1) * np.sqrt(WEEKS_PER_YEAR)
+        recent = np.diff(np.array(self._log_returns[-(window + 1) :]), axis=0)
+        downside = np.minimum(recent, 0.0)
+        return np.sqrt(2.0 * np.mean(downside**2, axis=0)) * np.sqrt(WEEKS_PER_YEAR)
 
     def haircuts(self, volatility_beta: float, cap: float = 3.0) -> np.ndarray:
         """Margin haircuts, raised by recent volatility (procyclical margins).

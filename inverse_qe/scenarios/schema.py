@@ -100,6 +100,8 @@ class MarketSpec(Strict):
     treasury_asset: str
     memory_asset: str
     depth_exponent: NonNegative
+    dry_powder_reference: Positive
+    scarcity_exponent: Annotated[float, Field(ge=1.0, allow_inf_nan=False)]
     depth_floor: Annotated[float, Field(gt=0.0, le=1.0)]
     volatility_window: Annotated[int, Field(ge=2)]
     stress_weights: dict[str, NonNegative]
@@ -172,6 +174,7 @@ class TreasurySpec(PathTable):
     """The treasury: deficit financed by issuance, and its general account (TGA)."""
 
     deficit: TimePath
+    transfer_share: Fraction
     tga: NonNegative
     tga_target: TimePath
     tga_speed: Fraction
@@ -204,6 +207,7 @@ class SupplierSpec(Strict):
 
     recycling: Fraction
     memory_share: Fraction
+    memory_base_earnings: NonNegative
 
 
 class SovereignFundSpec(PathTable):

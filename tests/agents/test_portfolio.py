@@ -124,10 +124,17 @@ def test_momentum_traders_buy_after_gains_and_sell_after_losses_in_flagged_asset
     holdings = np.array([100.0, 200.0, 300.0])
     trailing = np.array([0.10, -0.20, 0.50])
     mask = np.array([True, True, False])
-    # share 0.02, sensitivity 0.5:
-    #   0.02 x 100 x 0.5 x 0.10 = 0.1;  0.02 x 200 x 0.5 x (-0.20) = -0.4;  masked: 0
+    # share 0.02, sensitivity 0.5, returns through tanh:
+    #   0.02 x 100 x 0.5 x tanh(0.10) = 0.0997;  0.02 x 200 x 0.5 x tanh(-0.20) = -0.3948
     orders = momentum_orders(holdings, trailing, mask, 0.02, 0.5)
-    np.testing.assert_allclose(orders, [0.1, -0.4, 0.0])
+    np.testing.assert_allclose(orders, [np.tanh(0.1), -2 * np.tanh(0.2), 0.0])
+
+
+def test_momentum_saturates_instead_of_compounding():
+    # A tenfold rally is chased barely harder than a doubling: tanh(9) / tanh(1) < 1.32.
+    big = momentum_orders(np.array([100.0]), np.array([9.0]), np.array([True]), 0.02, 0.5)
+    double = momentum_orders(np.array([100.0]), np.array([1.0]), np.array([True]), 0.02, 0.5)
+    assert big[0] / double[0] < 1.32
 
 
 def test_weights_from_normalises_holdings_and_zeroes_absent_assets():

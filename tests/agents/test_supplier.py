@@ -22,7 +22,7 @@ def test_split_receipts_conserves_the_money():
 
 
 def suppliers() -> Suppliers:
-    return Suppliers(mesa.Model(), 0, recycling=0.35, memory_share=0.25)
+    return Suppliers(mesa.Model(), 0, recycling=0.35, memory_share=0.25, base_earnings=0.0)
 
 
 def test_memory_earnings_growth_is_zero_the_first_week():
@@ -41,6 +41,13 @@ def test_memory_earnings_shrink_when_receipts_fall_and_stay_flat_when_steady():
     s.memory_earnings_growth(100.0)
     assert s.memory_earnings_growth(100.0) == pytest.approx(0.0)
     assert s.memory_earnings_growth(50.0) < 0.0
+
+
+def test_memory_earnings_include_a_base_so_more_capex_means_more_earnings():
+    # base 10 + 0.25 x 40 = 20, then base 10 + 0.25 x 92 = 33: smoothed 20 + 13 / 13 = 21
+    s = Suppliers(mesa.Model(), 0, recycling=0.35, memory_share=0.25, base_earnings=10.0)
+    s.memory_earnings_growth(40.0)
+    assert s.memory_earnings_growth(92.0) == pytest.approx(math.log(21.0 / 20.0))
 
 
 def test_memory_earnings_growth_is_finite_when_receipts_stop():

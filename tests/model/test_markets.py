@@ -149,9 +149,9 @@ def test_distortion_halves_after_one_half_life_in_a_full_tub():
 
 
 def test_distortion_decays_half_as_fast_when_the_market_is_at_half_depth():
-    m = pinned({"crypto": {"distortion_half_life": 8.0}}, depth_floor=0.5)
+    m = pinned({"crypto": {"distortion_half_life": 8.0}}, depth_floor=0.2, depth_exponent=1.0)
     c = k(m, "crypto")
-    m.set_depth(0.0)  # no dry powder: depth at its floor 0.5
+    m.set_depth(0.0)  # no dry powder: one reference lost, depth 2^-1 = 0.5
     m.update_fundamentals(0.03, 0.0, NO_NEWS)
     m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, -0.4, 0.0))
     start = m.distortion[c]  # log 0.6
@@ -169,20 +169,35 @@ def test_distortion_decays_half_as_fast_when_the_market_is_at_half_depth():
 # ---------------------------------------------------------------------------------------
 
 
-def test_depth_maps_the_dry_powder_ratio_onto_floor_to_one():
-    m = pinned(depth_floor=0.5, depth_exponent=1.0)
-    # depth = 0.5 + 0.5 x ratio; ratio clipped to [0, 1]
-    for ratio, depth in [(-1.0, 0.5), (0.0, 0.5), (0.5, 0.75), (1.0, 1.0), (3.0, 1.0)]:
-        m.set_depth(ratio)
+def test_depth_halves_per_reference_of_liquidity_lost_down_to_the_floor():
+    m = pinned(depth_floor=0.25, depth_exponent=1.0, scarcity_exponent=1.0)
+    # gap = 1 - min(1, x); depth = max(0.25, 2^-gap); scarcity = min(2, gap)
+    cases = [  # (x, depth, scarcity)
+        (3.0, 1.0, 0.0),  # more dry powder than the reference: fully deep, not scarce
+        (1.0, 1.0, 0.0),
+        (0.5, 2**-0.5, 0.5),
+        (0.0, 0.5, 1.0),  # no dry powder
+        (-1.0, 0.25, 2.0),  # a shortfall as large as the reference: worse than none
+        (-3.0, 0.25, 2.0),  # floor and cap
+    ]
+    for x, depth, scarcity in cases:
+        m.set_depth(x)
         assert m.depth == pytest.approx(depth)
-        assert m.scarcity == pytest.approx(1.0 - min(1.0, max(0.0, ratio)))
+        assert m.scarcity == pytest.approx(scarcity)
 
 
-def test_depth_exponent_makes_thinning_convex():
-    m = pinned(depth_floor=0.2, depth_exponent=2.0)
-    m.set_depth(0.5)
-    # 0.2 + 0.8 x 0.5^2 = 0.4
-    assert m.depth == pytest.approx(0.4)
+def test_scarcity_exponent_makes_the_premium_convex_in_dry_powder_lost():
+    m = pinned(scarcity_exponent=2.0)
+    m.set_depth(0.5)  # gap 0.5: 0.5^2 = 0.25
+    assert m.scarcity == pytest.approx(0.25)
+    m.set_depth(0.0)  # gap 1: 1; the second half of the dry powder cost three times the first
+    assert m.scarcity == pytest.approx(1.0)
+
+
+def test_a_smaller_depth_exponent_thins_markets_more_slowly():
+    m = pinned(depth_floor=0.1, depth_exponent=0.5)
+    m.set_depth(0.0)  # 2^-0.5
+    assert m.depth == pytest.approx(2**-0.5)
 
 
 def test_term_premium_rises_per_trillion_of_extra_private_duration():
@@ -260,7 +275,7 @@ def test_a_base_haircut_above_the_095_cap_is_a_scenario_error():
 
 
 def test_price_impact_per_dollar_is_one_over_elasticity_depth_and_value():
-    m = pinned({"saas": {"elasticity": 0.3, "price": 1.0}}, depth_floor=0.5)
+    m = pinned({"saas": {"elasticity": 0.3, "price": 1.0}}, depth_floor=0.2, depth_exponent=1.0)
     outstanding = np.full(len(m.names), 100.0)
     outstanding[k(m, "saas")] = 2500.0
     # 1 / (0.3 x 1 x 2500 x 1.0) = 1/750: US$1bn moves saas by 0.133% in log
