@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint clean
+.PHONY: run test test-slow lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "inverse-qe needs Python >= 3.12; set PYTHON=/path/to/python3.12")'
@@ -22,7 +22,11 @@ run: $(STAMP)
 	$(BIN)/inverse-qe run $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# The stylized facts over 30 seeds each (a few minutes on 2 cores); CI runs them too.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
