@@ -1,0 +1,555 @@
+"""Run an experiment's runs through an executor into the store, with a progress bar.
+
+:class:`Experiment` is the frame every experiment kind uses: it prepares the
+output directory (refusing to mix two experiments, resuming one that was
+interrupted), writes the manifest with the plan before the first run starts,
+opens the executor, and records each session. :class:`Runner` does the work:
+it skips runs already stored, keeps a bounded number in flight, writes each
+outcome the moment it arrives, counts failures, and can be called from several
+threads at once (the QE-equivalent's root-finding does that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+import inverse_qe
+from inverse_qe.experiments.executors import ExecutorInfo, open_executor
+from inverse_qe.experiments.runs import (
+    RunOutcome,
+    RunSpec,
+    ScenarioSource,
+    code_fingerprint,
+    execute_run,
+)
+from inverse_qe.experiments.store import ExperimentError, Store
+
+_TRANSIENT_LIMIT = 3  # rebuild a broken local pool at most this many times
+
+
+@dataclass
+class PlannedRun:
+    """A run and its role in the experiment (scenario arm, seed, parameter values...)."""
+
+    spec: RunSpec
+    role: dict[str, Any]
+
+    def entry(self) -> dict[str, Any]:
+        """The manifest's record of it."""
+        return {**self.spec.describe(), "role": self.role}
+
+
+@dataclass
+class Options:
+    """How to execute an experiment (not part of what it computes).
+
+    Args:
+        out: output directory.
+        resume: continue the experiment already in ``out``.
+        workers: processes (default all cores; 1 runs in this process).
+        scheduler: ``"local"`` or a Dask scheduler address.
+        executor: an executor you opened yourself.
+        console: where progress and messages go (default: stdout).
+        quiet: no progress bar.
+        figures: draw the PNG figures.
+        command: the command line, recorded in the manifest.
+    """
+
+    out: Path
+    resume: bool = False
+    workers: int | None = None
+    scheduler: str | None = None
+    executor: Executor | None = None
+    console: Console | None = None
+    quiet: bool = False
+    figures: bool = True
+    command: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.console is None:
+            self.console = Console(quiet=self.quiet)
+
+
+class Runner:
+    """Executes specs through an executor, storing every outcome as it arrives."""
+
+    def __init__(
+        self,
+        store: Store,
+        info: ExecutorInfo,
+        *,
+        progress: Progress | None = None,
+        task: Any = None,
+        run_function: Callable[[RunSpec], RunOutcome] = execute_run,
+    ) -> None:
+        self.store = store
+        self.info = info
+        self.executor = info.executor
+        self.progress = progress
+        self.task = task
+        self.run_function = run_function
+        self.window = max(4, 3 * info.parallelism)
+        self.lock = threading.Lock()
+        self.counted: set[str] = set()
+        self.done = 0
+        self.failed = 0
+        self.skipped = 0
+        self.restarts = 0
+        self.code = code_fingerprint()
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def expect(self, specs: Iterable[RunSpec]) -> None:
+        """Add runs to the progress total (those already stored count as done)."""
+        new_total, new_done = 0, 0
+        with self.lock:
+            for spec in specs:
+                if spec.run_id in self.counted:
+                    continue
+                self.counted.add(spec.run_id)
+                new_total += 1
+                if self.store.readable(spec.run_id):
+                    new_done += 1
+            self.skipped += new_done
+        if self.progress is not None and new_total:
+            task = self.progress.tasks[self.task]
+            self.progress.update(
+                self.task,
+                total=(task.total or 0) + new_total,
+                completed=task.completed + new_done,
+            )
+
+    def _record(self, outcome: RunOutcome) -> None:
+        if outcome.ok and outcome.code != self.code:
+            outcome.ok = False
+            outcome.error_type = "CodeMismatch"
+            outcome.error = (
+                f"worker {outcome.worker} runs different model code ({outcome.code}, here"
+                f" {self.code}): install the same version of inverse-qe on every worker"
+            )
+        self.store.write(outcome)
+        with self.lock:
+            if outcome.ok:
+                self.done += 1
+            else:
+                self.failed += 1
+            failed = self.failed
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, failed=failed)
+
+    def _lost(self, spec: RunSpec, error: BaseException) -> RunOutcome:
+        return RunOutcome(
+            spec.describe(),
+            ok=False,
+            error_type=type(error).__name__,
+            error=f"the worker running it was lost: {error}",
+            code=self.code,
+        )
+
+    def _submit(self, spec: RunSpec) -> Future:
+        try:
+            return self.executor.submit(self.run_function, spec)
+        except BrokenProcessPool:
+            if self.info.restart is None or self.restarts >= _TRANSIENT_LIMIT:
+                raise
+            with self.lock:
+                self.restarts += 1
+                self.executor = self.info.restart()
+            return self.executor.submit(self.run_function, spec)
+
+    # -- work -------------------------------------------------------------------------------
+    def run(self, specs: Iterable[RunSpec]) -> list[str]:
+        """Run every spec not already stored; return the ids of those that failed.
+
+        Several threads may call this at once; each waits for its own runs.
+        """
+        unique = {spec.run_id: spec for spec in specs}
+        self.expect(unique.values())
+        todo = iter([s for s in unique.values() if not self.store.readable(s.run_id)])
+        pending: dict[Future, RunSpec] = {}
+        failed: list[str] = []
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < self.window:
+                spec = next(todo, None)
+                if spec is None:
+                    exhausted = True
+                    break
+                pending[self._submit(spec)] = spec
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as error:
+                    outcome = self._lost(spec, error)
+                self._record(outcome)
+                if not outcome.ok:
+                    failed.append(spec.run_id)
+        return failed
+
+    def metrics(self, spec: RunSpec) -> dict[str, float] | None:
+        """A run's headline metrics, running it first if it is not stored (``None``: failed)."""
+        self.run([spec])
+        return self.store.metrics(spec.run_id)
+
+
+class SourceBook:
+    """Scenario sources by name; when resuming, the copies stored with the experiment."""
+
+    def __init__(self, stored: dict[str, dict[str, str]] | None = None) -> None:
+        self.sources: dict[str, ScenarioSource] = {}
+        self.stored = {
+            v["label"]: ScenarioSource(v["label"], v["text"]) for v in (stored or {}).values()
+        }
+        self.changed: list[str] = []
+
+    def get(self, name: str) -> ScenarioSource:
+        """The source of a scenario name or path (the stored copy when resuming)."""
+        if name not in self.sources:
+            if name in self.stored:
+                source = self.stored[name]
+                try:
+                    if ScenarioSource.resolve(name).sha != source.sha:
+                        self.changed.append(name)
+                except Exception:
+                    self.changed.append(name)
+            else:
+                source = ScenarioSource.resolve(name)
+            self.sources[name] = source
+        return self.sources[name]
+
+    def add(self, source: ScenarioSource) -> None:
+        """Record a derived source (not loaded by name)."""
+        self.sources.setdefault(source.label, source)
+
+    def manifest(self, plan: Sequence[PlannedRun]) -> dict[str, dict[str, str]]:
+        """Every source the plan uses, by hash."""
+        used = {p.spec.source.sha: p.spec.source for p in plan}
+        used.update({s.sha: s for s in self.sources.values()})
+        return {sha: {"label": s.label, "text": s.text} for sha, s in used.items()}
+
+
+def _versions() -> dict[str, str]:
+    import dask
+    import mesa
+    import numpy
+    import pandas
+    import pyarrow
+    import scipy
+
+    return {
+        "inverse_qe": inverse_qe.__version__,
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "dask": dask.__version__,
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Experiment:
+    """The frame of one experiment: directory, manifest, executor, progress, sessions.
+
+    Use as a context manager; call :meth:`start` with the plan to get a
+    :class:`Runner`, and :meth:`finish` with the files written.
+    """
+
+    def __init__(self, kind: str, request: dict[str, Any], options: Options) -> None:
+        self.kind = kind
+        self.request = _normalise(request)
+        self.options = options
+        self.console: Console = options.console  # type: ignore[assignment]
+        self.store = Store(options.out)
+        self.manifest: dict[str, Any] = {}
+        self.sources = SourceBook()
+        self.runner: Runner | None = None
+        self.plan: list[PlannedRun] = []
+        self.dynamic: dict[str, dict[str, Any]] = {}
+        self._dynamic_lock = threading.Lock()
+        self._stack: list[Any] = []
+        self._started = time.perf_counter()
+        self._session: dict[str, Any] = {}
+
+    def __enter__(self) -> Experiment:
+        out, store = self.options.out, self.store
+        if out.exists() and not out.is_dir():
+            raise ExperimentError(f"{out} is a file; choose another --out")
+        previous = store.read_manifest()
+        # Dotfiles (the lock, temporary files) are ours: a directory of only those is empty.
+        occupied = out.exists() and any(not p.name.startswith(".") for p in out.iterdir())
+        if occupied and not self.options.resume:
+            hint = " (continue it with --resume)" if previous else ""
+            raise ExperimentError(
+                f"{out} already exists and is not empty; choose another --out{hint}"
+            )
+        if self.options.resume and occupied and previous is None:
+            raise ExperimentError(
+                f"--resume: {out} holds no {store.manifest_path.name}; it is not an experiment"
+            )
+        store.lock()
+        try:
+            if previous is not None:
+                self._check_same(previous)
+                self.manifest = previous
+                self.sources = SourceBook(previous.get("scenarios"))
+                removed = store.clean()
+                if removed:
+                    self.say(f"removed {removed} partial file(s) left by the interruption")
+        except BaseException:
+            store.unlock()
+            raise
+        return self
+
+    def _check_same(self, previous: dict[str, Any]) -> None:
+        if previous.get("kind") != self.kind:
+            raise ExperimentError(
+                f"--resume: {self.options.out} holds a {previous.get('kind')!r} experiment,"
+                f" not {self.kind!r}"
+            )
+        before = previous.get("request", {})
+        differs = sorted(
+            k for k in set(before) | set(self.request) if before.get(k) != self.request.get(k)
+        )
+        if differs:
+            detail = "; ".join(
+                f"{k}: was {before.get(k)!r}, now {self.request.get(k)!r}" for k in differs
+            )
+            raise ExperimentError(
+                f"--resume: the options differ from the experiment in {self.options.out}"
+                f" ({detail});"
+                " resume with the same options or choose another --out"
+            )
+        if previous.get("code") not in (None, code_fingerprint()):
+            raise ExperimentError(
+                f"--resume: the model's code changed since the experiment in {self.options.out}"
+                f" started (fingerprint {previous.get('code')} -> {code_fingerprint()}); resuming"
+                " would mix two versions of the model: start a new experiment with another --out"
+            )
+
+    def start(self, plan: Sequence[PlannedRun], description: str) -> Runner:
+        """Write the manifest with the plan, open the executor and the progress bar."""
+        self.plan = list(plan)
+        stored_plan = self.manifest.get("plan")
+        new_plan = [p.entry() for p in self.plan]
+        if stored_plan is not None and [e["run_id"] for e in stored_plan] != [
+            e["run_id"] for e in new_plan
+        ]:
+            raise ExperimentError(
+                f"--resume: the plan differs from the one stored in {self.options.out}"
+            )
+        if self.sources.changed:
+            names = ", ".join(sorted(set(self.sources.changed)))
+            self.console.print(
+                f"[yellow]note:[/] {names} changed on disk since the experiment started;"
+                " resuming with the copy stored in the manifest"
+            )
+        self.manifest.update(
+            {
+                "kind": self.kind,
+                "request": self.request,
+                "command": self.options.command or sys.argv,
+                "created": self.manifest.get("created", _now()),
+                "versions": _versions(),
+                "code": code_fingerprint(),
+                "git_revision": _git_revision(),
+                "status": "running",
+                "scenarios": self.sources.manifest(self.plan),
+                "plan": new_plan,
+            }
+        )
+        self.manifest.setdefault("sessions", [])
+        self.manifest.setdefault("dynamic", [])
+        self.dynamic = {e["run_id"]: e for e in self.manifest["dynamic"]}
+        self.store.write_manifest(self.manifest)
+        self.store.runs.mkdir(parents=True, exist_ok=True)
+
+        info = self._enter(
+            open_executor(self.options.workers, self.options.scheduler, self.options.executor)
+        )
+        progress = self._enter(
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("runs · [red]{task.fields[failed]} failed[/]"),
+                TimeElapsedColumn(),
+                TextColumn("· left"),
+                TimeRemainingColumn(),
+                console=self.console,
+                disable=self.options.quiet,
+                transient=False,
+            )
+        )
+        task = progress.add_task(description, total=0, failed=0)
+        self.runner = Runner(self.store, info, progress=progress, task=task)
+        self.runner.expect(p.spec for p in self.plan)
+        self._session = {
+            "started": _now(),
+            "executor": info.description,
+            "workers": info.parallelism,
+            "resumed_with": self.runner.skipped,
+        }
+        if self.runner.skipped:
+            self.say(
+                f"resuming: {self.runner.skipped} of {len(self.runner.counted)} runs already stored"
+            )
+        return self.runner
+
+    def say(self, message: str, **kwargs: Any) -> None:
+        """Print a message unless quiet."""
+        if not self.options.quiet:
+            self.console.print(message, **kwargs)
+
+    def note_dynamic(self, planned: PlannedRun) -> None:
+        """Record a run decided during the experiment (e.g. a root-finding step)."""
+        with self._dynamic_lock:
+            self.dynamic.setdefault(planned.spec.run_id, planned.entry())
+
+    def checkpoint(self) -> None:
+        """Write the manifest now, with the runs decided so far."""
+        with self._dynamic_lock:
+            self.manifest["dynamic"] = list(self.dynamic.values())
+        self.store.write_manifest(self.manifest)
+
+    def _enter(self, context: Any) -> Any:
+        value = context.__enter__()
+        self._stack.append(context)
+        return value
+
+    def finish(self, outputs: Sequence[str] = (), extra: dict[str, Any] | None = None) -> None:
+        """Record the session and the outputs; the experiment is complete if nothing failed."""
+        runner = self.runner
+        self._close_stack()
+        failed = sorted(self.store.failed_ids() - self.store.stored_ids())
+        planned = {p.spec.run_id for p in self.plan} | set(self.dynamic)
+        missing = sorted(planned - self.store.stored_ids() - set(failed))
+        self._session.update(
+            {
+                "finished": _now(),
+                "wall_seconds": round(time.perf_counter() - self._started, 3),
+                "runs_done": runner.done if runner else 0,
+                "runs_failed": runner.failed if runner else 0,
+            }
+        )
+        self.manifest["sessions"].append(self._session)
+        self.manifest["dynamic"] = list(self.dynamic.values())
+        self.manifest["status"] = "complete" if not failed and not missing else "incomplete"
+        self.manifest["failed_runs"] = failed
+        self.manifest["outputs"] = sorted(set(self.manifest.get("outputs", [])) | set(outputs))
+        if extra:
+            self.manifest.update(extra)
+        self.store.write_manifest(self.manifest)
+
+    def _close_stack(self) -> None:
+        while self._stack:
+            self._stack.pop().__exit__(None, None, None)
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            while self._stack:
+                self._stack.pop().__exit__(kind, error, trace)
+            if error is not None and self._session and self.manifest.get("status") == "running":
+                self._session.update({"finished": _now(), "interrupted": repr(error)})
+                self.manifest["sessions"].append(self._session)
+                self.manifest["dynamic"] = list(self.dynamic.values())
+                self.manifest["status"] = "interrupted"
+                self.store.write_manifest(self.manifest)
+        finally:
+            self.store.unlock()
+
+    def report_failures(self, limit: int = 10) -> None:
+        """Print the failed runs (their parameters and error), if any."""
+        import json
+
+        failed = sorted(self.store.failed_ids() - self.store.stored_ids())
+        if not failed:
+            return
+        self.console.print(
+            f"[red]{len(failed)} run(s) failed[/] (records in {self.store.failures}):"
+        )
+        for run_id in failed[:limit]:
+            record = json.loads(self.store.failure_path(run_id).read_text())
+            overrides = " ".join(record.get("overrides", []))
+            if len(overrides) > 80:
+                overrides = overrides[:77] + "..."
+            self.console.print(
+                f"  {record['scenario']} seed {record['seed']} {overrides}: "
+                f"{record['error_type']}: {record['error']}".rstrip(),
+                markup=False,
+                highlight=False,
+            )
+        if len(failed) > limit:
+            self.console.print(f"  ... and {len(failed) - limit} more")
+        self.console.print("re-run only the failed runs with --resume")
+
+
+def _git_revision() -> str | None:
+    from inverse_qe.results import _git_revision as revision
+
+    return revision()
+
+
+def _normalise(value: Any) -> Any:
+    """JSON round trip: what the manifest stores is what a resumed request compares to."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def seed_list(seeds: int | Sequence[int], first_seed: int = 0) -> list[int]:
+    """``seeds`` as a list: a count (``first_seed, first_seed + 1, ...``) or the seeds."""
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ExperimentError(f"--seeds: expected a number >= 1, got {seeds}")
+        if first_seed < 0:
+            raise ExperimentError(f"--first-seed: expected a seed >= 0, got {first_seed}")
+        return list(range(first_seed, first_seed + seeds))
+    values = [int(s) for s in seeds]
+    if not values or len(set(values)) != len(values) or min(values) < 0:
+        raise ExperimentError(f"seeds: expected distinct seeds >= 0, got {values}")
+    return values
+
+
+def default_out(stem: str) -> Path:
+    """A new directory ``experiments/<stem>`` (with a suffix if that one is taken)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:120]
+    base = Path("experiments") / safe
+    out, n = base, 1
+    while out.exists() and (not out.is_dir() or any(out.iterdir())):
+        n += 1
+        out = base.with_name(f"{base.name}_{n}")
+    return out
+
+
+def make_options(stem: str, out: str | Path | None, **execution: Any) -> Options:
+    """:class:`Options` from keyword arguments, with a default output directory."""
+    return Options(out=Path(out) if out is not None else default_out(stem), **execution)

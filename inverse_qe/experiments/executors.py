@@ -1,0 +1,157 @@
+"""Where runs execute: in this process, a local process pool, or a Dask cluster.
+
+All three are ``concurrent.futures`` executors, so the experiment code does not
+know which one it drives. Runs are pure functions of their spec, so the same
+spec gives bit-identical results on any of them.
+
+* ``workers=1`` (no scheduler): in this process, one run after another.
+* ``workers=N``: a :class:`~concurrent.futures.ProcessPoolExecutor` of N
+  processes started with ``forkserver`` (forking a process that already runs
+  threads, such as the progress bar's, is unsafe).
+* ``scheduler="local"``: a :class:`distributed.LocalCluster` of N single-thread
+  worker processes on 127.0.0.1.
+* ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster; its workers need
+  this package installed (the same version: each run records a fingerprint of
+  the model's code and a mismatch is reported as a failed run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from inverse_qe.experiments.store import ExperimentError
+
+
+class InProcessExecutor(Executor):
+    """Runs each task at once, in the calling thread (no parallelism, no pickling)."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` now; return a finished future."""
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
+@dataclass
+class ExecutorInfo:
+    """An open executor and what it is."""
+
+    executor: Executor
+    kind: str  # "inprocess", "process", "dask" or "custom"
+    parallelism: int
+    description: str
+    restart: Callable[[], Executor] | None = None  # a fresh pool after a worker died
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+@contextlib.contextmanager
+def open_executor(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+) -> Iterator[ExecutorInfo]:
+    """Open the executor the options ask for, and shut it down afterwards.
+
+    Args:
+        workers: processes (default: all cores); 1 without a scheduler runs in-process.
+        scheduler: ``"local"`` for a Dask ``LocalCluster`` or a ``tcp://HOST:PORT``
+            address of a running Dask scheduler.
+        executor: an executor you opened yourself (used as is, not shut down).
+    """
+    if executor is not None:
+        yield ExecutorInfo(executor, "custom", workers or default_workers(), "your executor")
+        return
+    if workers is not None and workers < 1:
+        raise ExperimentError(f"--workers: expected a number >= 1, got {workers}")
+    if scheduler:
+        with _dask(workers, scheduler) as info:
+            yield info
+        return
+    n = workers or default_workers()
+    if n == 1:
+        yield ExecutorInfo(InProcessExecutor(), "inprocess", 1, "in-process")
+        return
+    holder = {"pool": _process_pool(n)}
+
+    def restart() -> Executor:
+        holder["pool"].shutdown(wait=False, cancel_futures=True)
+        holder["pool"] = _process_pool(n)
+        return holder["pool"]
+
+    try:
+        yield ExecutorInfo(holder["pool"], "process", n, f"{n} local processes", restart)
+    finally:
+        holder["pool"].shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise ExperimentError(
+            "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    cluster = None
+    if scheduler == "local":
+        n = workers or default_workers()
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        description = f"Dask LocalCluster of {n} processes ({cluster.scheduler_address})"
+    else:
+        if not scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+            raise ExperimentError(
+                f"--scheduler {scheduler!r}: expected 'local' or an address like tcp://HOST:8786"
+            )
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as error:
+            raise ExperimentError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error})"
+            ) from None
+        description = f"Dask cluster at {scheduler}"
+    try:
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        if threads == 0:
+            client.wait_for_workers(1, timeout=60)
+            threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        yield ExecutorInfo(
+            client.get_executor(pure=False),
+            "dask",
+            max(threads, 1),
+            f"{description}, {threads} threads",
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,521 @@
+"""Figures of experiments: fan charts, response curves, tornado, multiplier, regime map.
+
+Drawn on :class:`matplotlib.figure.Figure` with the Agg canvas (never pyplot),
+so they need no display and leave no global state behind.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from inverse_qe.experiments import metrics as mx
+
+DPI = 110
+#: Okabe-Ito (colour-blind safe); the first scenario (the baseline) is dark grey.
+PALETTE = ["#333333", "#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
+POSITIVE, NEGATIVE = "#0072B2", "#D55E00"
+
+
+def _new(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    from inverse_qe.experiments.store import write_atomically
+
+    path = Path(path)
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    write_atomically(path, buffer.getvalue())
+    return path
+
+
+def _style(ax: Axes) -> None:
+    ax.grid(True, color="#e6e6e6", linewidth=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8.5)
+
+
+def _pretty(name: str) -> str:
+    return _safe(name.replace("_", " "))
+
+
+def _safe(text: str) -> str:
+    """Literal dollar signs (matplotlib reads $...$ as mathematics)."""
+    return text.replace("\\$", "$").replace("$", "\\$")
+
+
+# -- compare: fan charts --------------------------------------------------------------------
+_FAN_PANELS: list[tuple[str, str, float, bool]] = [
+    # column, title, scale, log axis
+    ("water_level", "water level (US\\$bn)", 1.0, False),
+    ("dry_powder", "dry powder (US\\$bn)", 1.0, False),
+    ("yield_10y", "10y yield (%)", 100.0, False),
+    ("bond_spread", "hyperscaler bond spread (%)", 100.0, False),
+    ("risk_asset_value", "risk-asset value (US\\$bn)", 1.0, False),
+]
+
+
+def _bands(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    grouped = frame.groupby("week")[column]
+    return pd.DataFrame(
+        {"q05": grouped.quantile(0.05), "median": grouped.median(), "q95": grouped.quantile(0.95)}
+    )
+
+
+def fan_chart(results, path: Path) -> Path:
+    """Median and 5-95% band over seeds, per scenario, of the tub, rates and prices."""
+    runs = results.runs[results.runs["arm"].notna()][["run_id", "arm", "arm_index"]]
+    # A repeated scenario shares its runs with the first copy: attach every arm.
+    series = results.timeseries.merge(runs, on="run_id")
+    arms = runs.drop_duplicates("arm").sort_values("arm_index")["arm"].tolist()
+    seeds = int(results.runs[results.runs["arm"] == arms[0]]["seed"].nunique())
+    prices = [c for c in series.columns if c.startswith("price_")]
+    panels = [p for p in _FAN_PANELS if p[0] in series.columns]
+    panels += [(c, f"{_pretty(c[6:])} (price, start = 1)", 1.0, True) for c in prices]
+    ncols = 4
+    nrows = math.ceil(len(panels) / ncols)
+    fig = _new(15, 3.0 * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    colours = {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(arms)}
+    for ax, (column, title, scale, log) in zip(axes, panels, strict=False):
+        _style(ax)
+        for arm in arms:
+            band = _bands(series[series["arm"] == arm], column) * scale
+            ax.fill_between(
+                band.index, band["q05"], band["q95"], color=colours[arm], alpha=0.16, lw=0
+            )
+            ax.plot(band.index, band["median"], color=colours[arm], lw=1.7)
+        ax.set_title(title, fontsize=10, loc="left")
+        if log and _wide(series[column]):
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        if log:
+            ax.axhline(1.0, color="#999999", lw=0.8, ls=(0, (3, 2)))
+        elif column in ("water_level", "dry_powder", "risk_asset_value"):
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for ax in axes[-ncols:]:
+        ax.set_xlabel("week", fontsize=9)
+    handles = [Line2D([], [], color=colours[a], lw=2.2) for a in arms]
+    handles.append(Patch(color="#999999", alpha=0.3))
+    fig.legend(
+        handles,
+        [*arms, "5–95% of seeds"],
+        loc="outside lower center",
+        ncol=len(arms) + 1,
+        frameon=False,
+        fontsize=10,
+    )
+    fig.suptitle(
+        f"Scenario comparison: median and 5–95% band over {seeds} common seeds",
+        fontsize=13,
+        x=0.01,
+        ha="left",
+    )
+    return _save(fig, path)
+
+
+def _wide(values: pd.Series) -> bool:
+    """A log axis helps only when prices move by more than a factor of three."""
+    positive = values[values > 0]
+    return bool(len(positive)) and float(positive.max() / positive.min()) > 3.0
+
+
+# -- sweep: response curves and tornado -----------------------------------------------------
+def response_curves(
+    frame: pd.DataFrame, parameters: list[str], outputs: list[str], path: Path, title: str
+) -> Path:
+    """Each output against each parameter: runs (dots), point means and a binned median."""
+    fig = _new(3.3 * len(parameters) + 0.6, 2.6 * len(outputs) + 0.8)
+    axes = fig.subplots(len(outputs), len(parameters), squeeze=False)
+    for i, output in enumerate(outputs):
+        for j, parameter in enumerate(parameters):
+            ax = axes[i, j]
+            _style(ax)
+            x = frame[parameter].to_numpy(dtype=float)
+            y = frame[output].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            x, y = x[ok], y[ok]
+            scale = 100.0 if mx.kind(output) in ("fraction", "rate") else 1.0
+            ax.scatter(x, y * scale, s=7, color="#0072B2", alpha=0.25, lw=0)
+            values = np.unique(x)
+            if values.size <= 12:  # a grid: median and 5-95% band at each value
+                q = np.array([np.quantile(y[x == v], [0.05, 0.5, 0.95]) for v in values])
+                centre, low, high = values, q[:, 0], q[:, 2]
+                median = q[:, 1]
+            else:  # a quasi-random design: medians in ten bins
+                edges = np.quantile(x, np.linspace(0, 1, 11))
+                which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 9)
+                keep = [b for b in range(10) if np.any(which == b)]
+                centre = np.array([x[which == b].mean() for b in keep])
+                q = np.array([np.quantile(y[which == b], [0.05, 0.5, 0.95]) for b in keep])
+                low, median, high = q[:, 0], q[:, 1], q[:, 2]
+            ax.fill_between(centre, low * scale, high * scale, color="#0072B2", alpha=0.12, lw=0)
+            ax.plot(centre, median * scale, color="#D55E00", lw=2.0)
+            if i == len(outputs) - 1:
+                ax.set_xlabel(_pretty(parameter), fontsize=9)
+            if j == 0:
+                unit = " (%)" if scale == 100.0 else ""
+                ax.set_ylabel(_safe(mx.label(output)) + unit, fontsize=9)
+    handles = [
+        Line2D([], [], color="#0072B2", marker="o", ls="", alpha=0.5, markersize=4),
+        Line2D([], [], color="#D55E00", lw=2),
+        Patch(color="#0072B2", alpha=0.2),
+    ]
+    fig.legend(
+        handles,
+        ["one run", "median", "5–95%"],
+        loc="outside upper right",
+        ncol=3,
+        frameon=False,
+        fontsize=9,
+    )
+    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    return _save(fig, path)
+
+
+def tornado(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """Sobol' first- and total-order indices per parameter, one panel per output."""
+    outputs = list(dict.fromkeys(table["output"]))
+    parameters = list(dict.fromkeys(table["parameter"]))
+    fig = _new(
+        4.2 * min(len(outputs), 3) + 0.6,
+        (0.45 * len(parameters) + 1.3) * math.ceil(len(outputs) / 3) + 0.6,
+    )
+    ncols = min(len(outputs), 3)
+    axes = fig.subplots(math.ceil(len(outputs) / ncols), ncols, squeeze=False).ravel()
+    for ax, output in zip(axes, outputs, strict=False):
+        _style(ax)
+        rows = table[table["output"] == output].sort_values("total_order")
+        y = np.arange(len(rows))
+        total = rows["total_order"].to_numpy()
+        first = rows["first_order"].to_numpy()
+        ax.barh(y, np.clip(total, 0, None), height=0.7, color="#56B4E9", label="total order")
+        ax.barh(y, np.clip(first, 0, None), height=0.38, color="#0072B2", label="first order")
+        for column, offset, colour in (("total", 0.0, "#333333"),):
+            low = rows[f"{column}_low"].to_numpy()
+            high = rows[f"{column}_high"].to_numpy()
+            ok = np.isfinite(low) & np.isfinite(high)
+            ax.errorbar(
+                total[ok],
+                y[ok] + offset,
+                xerr=[
+                    np.clip(total[ok] - low[ok], 0, None),
+                    np.clip(high[ok] - total[ok], 0, None),
+                ],
+                fmt="none",
+                ecolor=colour,
+                elinewidth=1,
+                capsize=2,
+            )
+        ax.set_yticks(y, [_pretty(p) for p in rows["parameter"]], fontsize=9)
+        # Indices are shares of variance: beyond 1 is estimation noise, so the axis stops
+        # there and longer whiskers run off its edge.
+        ax.set_xlim(0, 1.05)
+        ax.set_title(_safe(mx.label(output)), fontsize=10, loc="left")
+        ax.set_xlabel("share of the output's variance", fontsize=8.5)
+    for ax in axes[len(outputs) :]:
+        ax.set_visible(False)
+    handles = [Patch(color="#56B4E9"), Patch(color="#0072B2"), Line2D([], [], color="#333333")]
+    fig.legend(
+        handles,
+        ["total order (with interactions)", "first order (alone)", "95% bootstrap interval"],
+        loc="outside upper right",
+        ncol=3,
+        frameon=False,
+        fontsize=9,
+    )
+    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    return _save(fig, path)
+
+
+# -- multiplier -----------------------------------------------------------------------------
+def _usd_formatter() -> FuncFormatter:
+    return FuncFormatter(lambda v, _: f"{v:,.0f}")
+
+
+def multiplier_figure(
+    weekly: pd.DataFrame,
+    overall: pd.DataFrame,
+    per_seed: pd.DataFrame,
+    values: pd.DataFrame,
+    qe: dict[str, Any] | None,
+    qe_seeds: pd.DataFrame | None,
+    path: Path,
+    title: str,
+    exhaustion_week: float | None,
+) -> Path:
+    """Capex multiplier week by week and over the run; the QE-equivalent of capex."""
+    fig = _new(14, 8.6)
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.55, 1.0, 1.0])
+    ax_week = fig.add_subplot(grid[0, 0])
+    ax_marginal = fig.add_subplot(grid[1, 0], sharex=ax_week)
+    ax_run = fig.add_subplot(grid[0, 1])
+    ax_value = fig.add_subplot(grid[0, 2])
+    ax_qe = fig.add_subplot(grid[1, 1:])
+    scales = sorted(weekly["scale"].unique(), reverse=True)
+    colours = {s: PALETTE[1 + i % (len(PALETTE) - 1)] for i, s in enumerate(scales)}
+
+    def _scale_label(scale: float) -> str:
+        return "capex vs none" if scale == 0 else f"capex vs ×{scale:g}"
+
+    for ax, kind, heading in (
+        (ax_week, "cumulative", "Per dollar of capex so far: change in risk-asset value"),
+        (ax_marginal, "marginal", "Per dollar over the last 13 weeks (the flip shows here)"),
+    ):
+        _style(ax)
+        ax.axhline(0, color="#333333", lw=0.9)
+        for scale in scales:
+            rows = weekly[(weekly["scale"] == scale) & (weekly["measure"] == kind)]
+            ax.fill_between(
+                rows["week"], rows["ci_low"], rows["ci_high"], color=colours[scale], alpha=0.2, lw=0
+            )
+            ax.plot(
+                rows["week"],
+                rows["multiplier"],
+                color=colours[scale],
+                lw=1.8,
+                label=_scale_label(scale),
+            )
+        if exhaustion_week is not None and math.isfinite(exhaustion_week):
+            ax.axvline(exhaustion_week, color="#666666", lw=1, ls=(0, (4, 2)))
+            ax.annotate(
+                "first fund out of\ndry powder (median)",
+                (exhaustion_week, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -4),
+                textcoords="offset points",
+                fontsize=8,
+                va="top",
+                color="#444444",
+            )
+        ax.set_title(heading, fontsize=10, loc="left")
+        ax.set_ylabel("US\\$ of value per US\\$ of capex", fontsize=9)
+        _clip_to_bands(ax, weekly[weekly["measure"] == kind])
+    ax_marginal.set_xlabel("week", fontsize=9)
+    ax_week.legend(fontsize=8.5, frameon=False, loc="lower left")
+
+    _style(ax_run)
+    ax_run.axvline(0, color="#333333", lw=0.9)
+    rng = np.random.default_rng(0)
+    for i, scale in enumerate(scales):
+        seeds = per_seed[per_seed["scale"] == scale]["multiplier"].to_numpy()
+        jitter = rng.uniform(-0.18, 0.18, seeds.size)
+        ax_run.scatter(seeds, i + jitter, s=12, color=colours[scale], alpha=0.45, lw=0)
+        row = overall[overall["scale"] == scale].iloc[0]
+        ax_run.errorbar(
+            row["multiplier"],
+            i,
+            xerr=[[row["multiplier"] - row["ci_low"]], [row["ci_high"] - row["multiplier"]]],
+            fmt="D",
+            color="#111111",
+            capsize=4,
+            markersize=6,
+        )
+        ax_run.annotate(
+            f"{row['multiplier']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]",
+            (row["multiplier"], i + 0.3),
+            ha="center",
+            fontsize=8.5,
+        )
+    ax_run.set_yticks(range(len(scales)), [_scale_label(s) for s in scales], fontsize=9)
+    ax_run.set_ylim(-0.6, len(scales) - 0.3)
+    ax_run.set_title("Over the run: seeds (dots), mean and 95% interval", fontsize=10, loc="left")
+    ax_run.set_xlabel("US\\$ of risk-asset value per US\\$ of capex", fontsize=9)
+
+    _style(ax_value)
+    ax_value.axhline(0, color="#333333", lw=1.2, label="full capex (same seed)")
+    if len(values):
+        for label, colour in values[["label", "colour"]].drop_duplicates().itertuples(index=False):
+            rows = values[values["label"] == label]
+            ax_value.fill_between(
+                rows["week"], rows["q05"], rows["q95"], color=colour, alpha=0.13, lw=0
+            )
+            ax_value.plot(rows["week"], rows["median"], color=colour, lw=1.6, label=label)
+    ax_value.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}"))
+    ax_value.set_title(
+        "Risk-asset value minus the full-capex run's\n(US\\$bn, same seed): median, 5–95%",
+        fontsize=10,
+        loc="left",
+    )
+    ax_value.set_xlabel("week", fontsize=9)
+    ax_value.legend(fontsize=8, frameon=False)
+
+    _style(ax_qe)
+    if qe is None or qe_seeds is None or not len(qe_seeds):
+        ax_qe.text(
+            0.5,
+            0.5,
+            "QE-equivalent not computed",
+            ha="center",
+            va="center",
+            transform=ax_qe.transAxes,
+        )
+        ax_qe.set_axis_off()
+    else:
+        found = qe_seeds[qe_seeds["converged"]]
+        ax_qe.axvline(0, color="#333333", lw=0.9)
+        jitter = rng.uniform(-0.15, 0.15, len(found))
+        ax_qe.scatter(
+            found["qt_pace"], jitter, s=18, color="#009E73", alpha=0.6, lw=0, label="one seed"
+        )
+        if math.isfinite(qe["mean"]):
+            ax_qe.errorbar(
+                qe["mean"],
+                0,
+                xerr=[[qe["mean"] - qe["ci_low"]], [qe["ci_high"] - qe["mean"]]],
+                fmt="D",
+                color="#111111",
+                capsize=5,
+                markersize=7,
+                label="mean, 95% bootstrap interval",
+            )
+        ax_qe.set_ylim(-0.6, 0.6)
+        ax_qe.set_yticks([])
+        ax_qe.set_xlabel(
+            "constant QT pace added to the central bank's path, US\\$bn per week (negative: QE)",
+            fontsize=9,
+        )
+        verdict = (
+            f"capex does the damage of QT at US\\${qe['mean']:.1f}bn/week"
+            if qe["mean"] > 0
+            else f"capex acts like QE of US\\${-qe['mean']:.1f}bn/week"
+        )
+        ax_qe.set_title(
+            f"QE-equivalent of capex: {verdict} (95% interval {qe['ci_low']:+.1f} to"
+            f" {qe['ci_high']:+.1f}; {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant"
+            f" QT which, added to the run {qe['reduced']}, gives it the full-capex run's final"
+            " risk-asset value",
+            fontsize=10,
+            loc="left",
+        )
+        ax_qe.legend(fontsize=8.5, frameon=False, loc="upper right")
+    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
+    return _save(fig, path)
+
+
+def _clip_to_bands(ax: Axes, rows: pd.DataFrame) -> None:
+    """Keep the y-axis on the bulk of the estimates (early weeks divide by little capex)."""
+    values = rows[["multiplier"]].to_numpy(dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size < 4:
+        return
+    low, high = np.quantile(values, [0.03, 0.97])
+    span = max(high - low, 1e-6)
+    ax.set_ylim(min(low - 0.35 * span, -0.05 * span), max(high + 0.35 * span, 0.05 * span))
+
+
+# -- regime map -----------------------------------------------------------------------------
+def regime_map(
+    grid: pd.DataFrame, path: Path, title: str, x: str, y: str, mark: tuple[float, float] | None
+) -> Path:
+    """Heat map of the capex multiplier over the grid, with its zero contour."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    xs = np.sort(grid[x].unique())
+    ys = np.sort(grid[y].unique())
+    table = grid.pivot_table(index=y, columns=x, values="multiplier").reindex(index=ys, columns=xs)
+    z = table.to_numpy(dtype=float)
+    finite = z[np.isfinite(z)]
+    bound = float(np.quantile(np.abs(finite), 0.95)) if finite.size else 1.0
+    bound = bound if bound > 0 else 1.0
+    fig = _new(9.5, 7.2)
+    ax = fig.add_subplot()
+    norm = TwoSlopeNorm(vmin=-bound, vcenter=0.0, vmax=bound)
+    mesh = ax.pcolormesh(_edges(xs), _edges(ys), z, cmap="RdBu", norm=norm, shading="flat")
+    bar = fig.colorbar(mesh, ax=ax, extend="both")
+    bar.set_label("capex multiplier: US\\$ of risk-asset value per US\\$ of capex", fontsize=9)
+    if xs.size > 1 and ys.size > 1 and np.nanmin(z) < 0 < np.nanmax(z):
+        contour = ax.contour(xs, ys, z, levels=[0.0], colors="#111111", linewidths=2.0)
+        ax.clabel(contour, fmt={0.0: "multiplier = 0"}, fontsize=8.5)
+    significant = grid[(grid["ci_low"] > 0) | (grid["ci_high"] < 0)]
+    unclear = grid[~grid.index.isin(significant.index)]
+    for frame, marker in ((significant, "."), (unclear, "x")):
+        if len(frame):
+            ax.scatter(
+                frame[x],
+                frame[y],
+                marker=marker,
+                s=30 if marker == "." else 22,
+                color="#222222",
+                lw=0.8,
+            )
+    for row in grid.itertuples():
+        value = row.multiplier
+        if math.isfinite(value):
+            ax.annotate(
+                f"{value:+.2f}",
+                (getattr(row, x), getattr(row, y)),
+                xytext=(0, -10),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7.5,
+                color="white" if abs(value) > 0.6 * bound else "#222222",
+            )
+    if mark is not None:
+        ax.scatter(*mark, marker="*", s=260, color="#F0E442", edgecolor="#111111", lw=1.0, zorder=5)
+    ax.set_xlabel(_axis_label(x), fontsize=10)
+    ax.set_ylabel(_axis_label(y), fontsize=10)
+    handles = [
+        Line2D([], [], color="#111111", lw=2),
+        Line2D([], [], marker=".", ls="", color="#222222", markersize=8),
+        Line2D([], [], marker="x", ls="", color="#222222", markersize=6),
+    ]
+    crosses = bool(finite.size) and finite.min() < 0 < finite.max()
+    boundary = "regime boundary (multiplier = 0)" if crosses else "no sign change on this grid"
+    labels = [boundary, "95% interval excludes 0", "interval covers 0"]
+    if mark is not None:
+        handles.append(
+            Line2D(
+                [], [], marker="*", ls="", color="#F0E442", markeredgecolor="#111111", markersize=13
+            )
+        )
+        labels.append("the scenario as calibrated")
+    ax.legend(
+        handles,
+        labels,
+        fontsize=8.5,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.1),
+        ncol=2,
+        frameon=False,
+    )
+    ax.set_title(title, fontsize=11.5, loc="left")
+    return _save(fig, path)
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    if values.size == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    mids = (values[:-1] + values[1:]) / 2
+    return np.concatenate(
+        [[values[0] - (mids[0] - values[0])], mids, [values[-1] + (values[-1] - mids[-1])]]
+    )
+
+
+def _axis_label(name: str) -> str:
+    return {
+        "capex_growth": "capex growth (a year, from its week-0 level)",
+        "dry_powder": "investors' initial dry powder (US\\$bn)",
+    }.get(name, _pretty(name))

@@ -1,0 +1,56 @@
+"""The same runs give bit-identical results in-process, in a process pool and on Dask."""
+
+from __future__ import annotations
+
+import pytest
+
+from inverse_qe.experiments.comparison import compare
+from inverse_qe.experiments.executors import InProcessExecutor, open_executor
+from inverse_qe.experiments.store import ExperimentError, load
+from tests.experiments.conftest import WEEKS, assert_same_runs
+
+SCENARIOS = ["dry_powder_exhaustion", "warsh_tightening"]
+
+
+def _compare(out, **execution):
+    execution = {"quiet": True, "figures": False, **execution}
+    return compare(SCENARIOS, seeds=2, first_seed=5, weeks=WEEKS, out=out, **execution)
+
+
+def test_in_process_pool_and_dask_give_identical_runs(tmp_path):
+    inprocess = _compare(tmp_path / "inprocess", workers=1)
+    pool = _compare(tmp_path / "pool", workers=2)
+    dask = _compare(tmp_path / "dask", workers=2, scheduler="local")
+    assert_same_runs(tmp_path / "inprocess", tmp_path / "pool")
+    assert_same_runs(tmp_path / "inprocess", tmp_path / "dask")
+    assert len(inprocess.results.summaries) == 4
+    # The work really was spread: the pool and the cluster used other processes.
+    here = set(inprocess.results.summaries["worker"])
+    assert len(here) == 1
+    assert not set(pool.results.summaries["worker"]) & here
+    assert not set(dask.results.summaries["worker"]) & here
+    sessions = [load(r.out).manifest["sessions"][0]["executor"] for r in (inprocess, pool, dask)]
+    assert sessions[0] == "in-process"
+    assert "local processes" in sessions[1]
+    assert "LocalCluster" in sessions[2]
+    for result in (pool, dask):
+        assert result.table.equals(inprocess.table)
+
+
+def test_a_custom_executor_is_used_as_given(tmp_path):
+    executor = InProcessExecutor()
+    result = _compare(tmp_path / "custom", executor=executor)
+    assert load(result.out).manifest["sessions"][0]["executor"] == "your executor"
+
+
+def test_bad_scheduler_address_is_a_user_error():
+    with (
+        pytest.raises(ExperimentError, match="scheduler"),
+        open_executor(workers=1, scheduler="nowhere:1"),
+    ):
+        pass
+
+
+def test_workers_must_be_positive():
+    with pytest.raises(ExperimentError, match="workers"), open_executor(workers=0):
+        pass
