@@ -38,26 +38,35 @@ def _label(frame) -> str:
     return f"{frame.function} ({path}:{frame.line_no})" if frame.line_no else frame.function
 
 
-def hot_spots(root) -> tuple[dict[str, float], dict[str, float], float]:
-    """Inclusive and self time per function over a pyinstrument frame tree."""
+def hot_spots(root) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
+    """Inclusive, self and model-attributed time per function over a pyinstrument tree.
+
+    Model-attributed time is self time charged to the innermost ``inverse_qe`` function
+    on the stack: a model function's own lines plus the numpy and library calls it makes
+    directly (not those made through another model function).
+    """
     inclusive: dict[str, float] = defaultdict(float)
     own: dict[str, float] = defaultdict(float)
+    by_model: dict[str, float] = defaultdict(float)
 
-    def walk(frame, on_stack: frozenset[str]) -> None:
+    def walk(frame, on_stack: frozenset[str], owner: str) -> None:
         if frame.is_synthetic:  # "[self]" leaves: time spent in the parent's own lines
             return
         label = _label(frame)
+        if "inverse_qe/" in (frame.file_path or ""):
+            owner = label
         if label not in on_stack:
             inclusive[label] += frame.time
         own[label] += frame.total_self_time
+        by_model[owner] += frame.total_self_time
         for child in frame.children:
-            walk(child, on_stack | {label})
+            walk(child, on_stack | {label}, owner)
 
-    walk(root, frozenset())
-    return inclusive, own, root.time
+    walk(root, frozenset(), "(outside the model)")
+    return inclusive, own, by_model, root.time
 
 
-def markdown(inclusive, own, total, top: int, title: str) -> str:
+def markdown(inclusive, own, by_model, total, top: int, title: str) -> str:
     lines = [f"### {title}", "", f"Profiled time: {total:.2f} s.", ""]
     lines += ["By inclusive time (the function and what it calls):", ""]
     lines += ["| function | % of time | s |", "|---|---:|---:|"]
@@ -79,6 +88,10 @@ def markdown(inclusive, own, total, top: int, title: str) -> str:
         shown += 1
         if shown >= top:
             break
+    lines += ["", "By model function (its own lines and the numpy calls it makes directly):", ""]
+    lines += ["| function | % of time | s |", "|---|---:|---:|"]
+    for label, t in sorted(by_model.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"| `{label}` | {100 * t / total:.1f} | {t:.2f} |")
     lines += ["", "By self time (the function's own lines):", ""]
     lines += ["| function | % of time | s |", "|---|---:|---:|"]
     for label, t in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
@@ -107,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int)
     parser.add_argument("--funds", type=int)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="profile this many runs (seeds seed, seed+1, ...)"
+    )
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--interval", type=float, default=0.001)
     parser.add_argument("--out", type=Path, help="path stem for .txt and .md")
@@ -126,18 +142,31 @@ def main(argv: list[str] | None = None) -> int:
     load_scenario()
     profiler = Profiler(interval=args.interval)
     profiler.start()
-    model, construction, run = build_and_run(args.config, args.weeks, args.funds, args.seed)
+    construction = run = 0.0
+    for i in range(args.repeat):
+        model, c_time, r_time = build_and_run(args.config, args.weeks, args.funds, args.seed + i)
+        construction, run = construction + c_time, run + r_time
     profiler.stop()
     session = profiler.last_session
-    inclusive, own, total = hot_spots(session.root_frame())
+    inclusive, own, by_model, total = hot_spots(session.root_frame())
     c = CONFIGURATIONS[args.config]
+    runs = (
+        f"seed {args.seed}" if args.repeat == 1 else f"{args.repeat} runs, seeds from {args.seed}"
+    )
     title = (
         f"`{args.config}`: {(args.funds or c.hedge_funds or 100):,} hedge funds, "
-        f"{args.weeks or c.weeks} weeks, seed {args.seed} "
-        f"(construction {construction:.3f} s, run {run:.3f} s under the profiler; "
-        f"{len(model.events):,} events, {model.ledger.flows.size:,} flows)"
+        f"{args.weeks or c.weeks} weeks, {runs} "
+        f"(construction {construction:.3f} s, run {run:.3f} s in all under the profiler; "
+        f"last run: {len(model.events):,} events, {model.ledger.flows.size:,} flows)"
     )
-    text = markdown(inclusive, own, total, args.top, title)
+    from run import code_identity
+
+    code = code_identity()
+    title += (
+        f"; sources {code['sources_sha256']} (git {code.get('git_revision', '?')[:10]}"
+        f"{', modified' if code.get('model_sources_modified') else ''})"
+    )
+    text = markdown(inclusive, own, by_model, total, args.top, title)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
