@@ -576,8 +576,9 @@ def _cascade_phase(run: _Run) -> Phase | None:
     )
     text = (
         f"The largest cascade ran over {weeks_label(first, last)}: "
-        f"{_plural(len(chain), 'forced sale')} by {_plural(len(holders), 'holder')}, each linked by cause to one before it (a chain up "
-        f"to {numbers['depth']} sales long), {usd(size)} in all ({reasons}). "
+        f"{_plural(len(chain), 'forced sale')} by {_plural(len(holders), 'holder')}, each "
+        f"linked by cause to one before it (a chain up to {numbers['depth']} sales long), "
+        f"{usd(size)} in all ({reasons}). "
         f"{_plural(len(called), 'fund')} had margin calls in those weeks."
     )
     gist = (
