@@ -123,7 +123,9 @@ def usd(amount: float) -> str:
 
 def percent(rate: float, digits: int = 2) -> str:
     """A rate as a percentage, rounded half up: 0.03625 -> '3.63%'."""
-    value = Decimal(repr(float(rate) * 100)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    # Round off float noise first (0.03625 * 100 is 3.6249999...), then half up.
+    exact = Decimal(repr(round(float(rate) * 100, 9)))
+    value = exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
     return f"{value}%"
 
 
@@ -421,7 +423,7 @@ def _dry_powder_phase(run: _Run) -> Phase | None:
         "dry_end": float(dry[last]),
     }
     until = (
-        "No sovereign fund ran out of dry powder in this run"
+        "The sovereign funds still had dry powder at the end of this run"
         if not exhausted
         else f"Until week {last + 1} the sovereign funds still had dry powder"
     )

@@ -1,0 +1,22 @@
+"""Runs shared by the teaching tests: each scenario is run once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from inverse_qe.model.bathtub import BathtubModel
+from inverse_qe.scenarios.loader import load
+
+
+@pytest.fixture(scope="session")
+def run_of():
+    """``run_of(name, **kw)``: a finished run of a built-in scenario, cached."""
+    cache = {}
+
+    def run(name: str, seed: int | None = None, weeks: int | None = None, overrides=()):
+        key = (name, seed, weeks, tuple(overrides))
+        if key not in cache:
+            cache[key] = BathtubModel(load(name, list(overrides)), seed=seed, weeks=weeks).run()
+        return cache[key]
+
+    return run

@@ -1,0 +1,239 @@
+"""The narrated run: its numbers are the run's events and series, its phases what they show."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from inverse_qe.model.events import (
+    DryPowderExhausted,
+    ForcedSale,
+    MarginCall,
+    PolicyChange,
+    cascades,
+)
+from inverse_qe.teaching import narrative
+from inverse_qe.teaching.narrative import change, moved, percent, usd
+
+SCENARIOS = ["early_phase", "warsh_tightening", "dry_powder_exhaustion", "fed_pivot"]
+
+
+def series(model, column):
+    return model.recorder.series(column)
+
+
+def events(model, kind):
+    return [e for e in model.events if isinstance(e, kind)]
+
+
+def rendered(story, detail=True):
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    narrative.render_text(story, console, detail=detail)
+    return console.export_text()
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def told(request, run_of):
+    model = run_of(request.param)
+    return model, narrative.tell(model)
+
+
+# -- formatting -------------------------------------------------------------------------------
+def test_numbers_read_as_a_student_expects():
+    assert usd(1447.5) == "US$1.4tn"
+    assert usd(884.2) == "US$884bn"
+    assert usd(2.61) == "US$2.6bn"
+    assert usd(0.04) == "US$40m"
+    assert usd(-3.0) == "-US$3.0bn"
+    assert usd(0.0) == "US$0"
+    assert percent(0.03625) == "3.63%"  # half up, like the FOMC's range midpoint
+    assert change(0.406) == "+41%" and change(-0.057) == "-5.7%"
+    assert moved(-0.07) == "fell 7.0%" and moved(0.13) == "rose 13%"
+
+
+# -- phases match the series ----------------------------------------------------------------
+def test_exhaustion_is_named_only_from_the_events(told):
+    model, story = told
+    exhausted = events(model, DryPowderExhausted)
+    phase = story.phase("exhaustion")
+    if not exhausted:
+        assert phase is None
+        return
+    assert phase.first_week == min(e.week for e in exhausted)
+    assert phase.last_week == max(e.week for e in exhausted)
+    assert phase.numbers["weeks"] == {e.holder: e.week for e in exhausted}
+    # Nothing before the first event is called an exhaustion.
+    for other in story.phases:
+        if other.first_week < phase.first_week:
+            assert "ran out" not in other.text
+
+
+def test_stimulus_is_named_only_when_risk_assets_rose_before_exhaustion(told):
+    model, story = told
+    exhausted = [e.week for e in events(model, DryPowderExhausted)]
+    last = min(exhausted) - 1 if exhausted else model.week
+    value = series(model, "risk_asset_value")
+    names = {p.name for p in story.phases}
+    if value[last] > value[0]:
+        assert "stimulus" in names and "early sell-off" not in names
+    else:
+        assert "early sell-off" in names and "stimulus" not in names
+    first = story.phases[0] if story.phases else None
+    assert first is not None and first.first_week == 1
+    assert story.phases[[p.name for p in story.phases].index(first.name)].numbers[
+        "risk_change"
+    ] == pytest.approx(value[last] / value[0] - 1)
+
+
+def test_scramble_starts_when_capex_must_be_raised(told):
+    model, story = told
+    raised = series(model, "forced_sales_funding") + series(model, "forced_sales_commitment")
+    weeks = np.flatnonzero((raised >= 0.005) | (series(model, "bonds_issued") >= 0.005))
+    weeks = weeks[weeks > 0]
+    phase = story.phase("scramble")
+    if weeks.size == 0:
+        assert phase is None
+        return
+    assert (phase.first_week, phase.last_week) == (weeks[0], weeks[-1])
+    assert phase.numbers["bonds"] == pytest.approx(series(model, "bonds_issued").sum())
+    assert phase.numbers["funding"] == pytest.approx(series(model, "forced_sales_funding").sum())
+
+
+def test_cascade_phase_is_the_largest_chain_of_the_event_log(told):
+    model, story = told
+    chains = cascades(model.events)
+    phase = story.phase("cascade")
+    if not chains or chains[0].depth < 2:
+        assert phase is None
+        return
+    largest = chains[0]
+    assert (phase.first_week, phase.last_week) == (largest.first_week, largest.last_week)
+    assert phase.numbers["size"] == pytest.approx(largest.size)
+    assert phase.numbers["sales"] == largest.sales
+    assert phase.numbers["depth"] == largest.depth
+    assert usd(largest.size) in phase.text
+
+
+def test_policy_response_only_when_the_rule_acted(told):
+    model, story = told
+    acted = [e for e in events(model, PolicyChange) if e.reason != "path"]
+    phase = story.phase("policy response")
+    if not acted:
+        assert phase is None
+        return
+    assert phase.first_week == acted[0].week
+    rate = series(model, "policy_rate")
+    assert phase.numbers["rate_end"] == pytest.approx(rate[-1])
+    if rate.max() > acted[0].previous_rate + 0.0005:
+        assert f"to {percent(rate[acted[0].week :].max())}" in phase.text
+
+
+# -- narrated numbers are the run's numbers ---------------------------------------------------
+def test_exhaustion_moments_tell_the_sales_that_followed(told):
+    model, story = told
+    moments = [m for m in story.moments if m.kind == "exhaustion"]
+    exhausted = sorted(events(model, DryPowderExhausted), key=lambda e: (e.week, e.id))
+    assert [m.week for m in moments] == [e.week for e in exhausted]
+    for moment, event in zip(moments, exhausted, strict=True):
+        assert usd(event.cash) in moment.text and usd(event.buffer) in moment.text
+        if "sale_week" not in moment.numbers:
+            continue
+        w = moment.numbers["sale_week"]
+        sales = [
+            e
+            for e in events(model, ForcedSale)
+            if e.week == w and e.holder == event.holder and e.reason == "commitment"
+        ]
+        by_asset: dict[str, float] = {}
+        for sale in sales:
+            for asset, amount in sale.by_asset.items():
+                by_asset[asset] = by_asset.get(asset, 0.0) + amount
+        assert moment.numbers["by_asset"] == pytest.approx(by_asset)
+        top = max(by_asset, key=by_asset.get)
+        assert f"{usd(by_asset[top])} of {narrative.asset_name(top)}" in moment.text
+        price = series(model, f"price_{top}")
+        assert f"{narrative.asset_name(top)} {moved(price[w] / price[w - 1] - 1)}" in moment.text
+
+
+def test_the_worst_week_is_the_series_peak(told):
+    model, story = told
+    forced = series(model, "forced_sales")
+    peak = [m for m in story.moments if m.kind == "peak_week"]
+    if forced[1:].max() < narrative.SMALL:
+        assert not peak
+        return
+    (moment,) = peak
+    w = 1 + int(np.argmax(forced[1:]))
+    assert moment.week == w
+    assert f"{usd(forced[w])} (" in moment.text
+    called = {e.holder for e in events(model, MarginCall) if e.week == w}
+    assert moment.numbers["margin_called"] == len(called)
+
+
+def test_chronology_lines_quote_the_series(told):
+    model, story = told
+    forced = series(model, "forced_sales")
+    quoted = 0
+    for line in story.chronology:
+        for item in line.items:
+            found = re.match(r"forced sales (US\$[\d.,]+(?:tn|bn|m)) ", item)
+            if found:
+                assert found.group(1) == usd(forced[line.week])
+                quoted += 1
+    if forced[1:].max() >= narrative.SMALL:
+        assert quoted > 0
+
+
+def test_ending_quotes_the_prices(told):
+    model, story = told
+    for asset, ret in story.returns.items():
+        price = series(model, f"price_{asset}")
+        assert ret == pytest.approx(price[-1] / price[0] - 1)
+        assert f"{narrative.asset_name(asset)} {change(ret)}" in story.ending[1]
+
+
+# -- two scenarios, two stories ----------------------------------------------------------------
+def test_early_phase_and_warsh_tell_different_stories(run_of):
+    early = narrative.tell(run_of("early_phase"))
+    warsh = narrative.tell(run_of("warsh_tightening"))
+    assert early.summary != warsh.summary
+    assert early.phase("policy response") is None
+    assert warsh.phase("policy response") is not None
+    assert "raised its rate" in rendered(warsh) and "raised its rate" not in rendered(early)
+    assert early.start.year == 2024 and warsh.start.year == 2026
+    early_text, warsh_text = set(rendered(early).split()), set(rendered(warsh).split())
+    overlap = len(early_text & warsh_text) / len(early_text | warsh_text)
+    assert overlap < 0.6
+
+
+def test_a_short_run_names_no_exhaustion(run_of):
+    model = run_of("dry_powder_exhaustion", weeks=6)
+    story = narrative.tell(model)
+    assert not events(model, DryPowderExhausted)
+    assert story.phase("exhaustion") is None
+    assert "ran out" not in rendered(story)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def test_default_view_fits_a_screen_and_detail_adds_the_chronology(run_of):
+    story = narrative.tell(run_of("warsh_tightening"))
+    short, full = rendered(story, detail=False), rendered(story, detail=True)
+    assert len(short.splitlines()) <= 60
+    assert "Week by week" in full and "Week by week" not in short
+    markdown = narrative.render_markdown(story, detail=True)
+    assert markdown.startswith("# What happened in `warsh_tightening`")
+    assert "## Week by week" in markdown and "| asset |" not in markdown.split("## Week")[1]
+
+
+def test_latest_weeks_of_a_running_model(default_scenario):
+    from inverse_qe.model.bathtub import BathtubModel
+
+    model = BathtubModel(default_scenario, weeks=20)
+    for _ in range(8):
+        model.step()
+    lines = narrative.latest_weeks(model, 5)
+    assert [line.week for line in lines] == [8, 7, 6, 5, 4]
+    assert all(line.items for line in lines)
