@@ -11,7 +11,9 @@ the latest weeks in words, and the settings in force.
 values, turns them into ``field.path=value`` overrides of the chosen scenario
 (:func:`slider_overrides`), loads it with :func:`inverse_qe.scenarios.loader.load`
 and builds the :class:`~inverse_qe.model.bathtub.BathtubModel`. Every slider at
-its default gives the scenario exactly as ``inverse-qe run`` runs it. A
+its default gives the scenario exactly as ``inverse-qe run`` runs it; each
+numeric slider is a multiple of the scenario's own value (x1 = unchanged), and
+the settings panel shows the values in force. A
 setting the scenario cannot take never raises in the page: the model falls
 back to the scenario and says why in the settings panel.
 """
@@ -386,7 +388,7 @@ MODEL_PARAMS = {
         "min": 0.0,
         "max": 3.0,
         "step": 0.1,
-        "label": "Capex growth (x scenario)",
+        "label": "Capex growth ×",
     },
     "sovereign_dry_powder": {
         "type": "SliderFloat",
@@ -394,7 +396,7 @@ MODEL_PARAMS = {
         "min": 0.0,
         "max": 5.0,
         "step": 0.1,
-        "label": "Sovereign dry powder (x scenario)",
+        "label": "Sovereign cash ×",
     },
     "leverage_limit": {
         "type": "SliderFloat",
@@ -402,7 +404,7 @@ MODEL_PARAMS = {
         "min": 0.7,
         "max": 2.0,
         "step": 0.05,
-        "label": "Hedge-fund leverage limit (x scenario)",
+        "label": "Leverage limits ×",
     },
     "recycling": {
         "type": "SliderFloat",
@@ -410,9 +412,9 @@ MODEL_PARAMS = {
         "min": 0.0,
         "max": 2.5,
         "step": 0.1,
-        "label": "Recycling fraction (x scenario)",
+        "label": "Recycling ×",
     },
-    "seed": {"type": "InputText", "value": "", "label": "Seed (blank: the scenario's)"},
+    "seed": {"type": "InputText", "value": "", "label": "Seed (blank: scenario's)"},
 }
 
 DUCKS = make_plot_component(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -241,6 +242,11 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
     shown = f"[{host}]" if ":" in host else host
     console.print(f"the dashboard: http://{shown}:{args.port}   (Ctrl-C to stop)")
     server = subprocess.Popen(command, env=env)
+
+    def stop(signum, frame):  # a SIGTERM stops the server too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return server.wait()
     except KeyboardInterrupt:
@@ -251,3 +257,5 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
             server.kill()
         console.print("stopped")
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
