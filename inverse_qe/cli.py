@@ -22,7 +22,11 @@ from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, ScenarioError, load
 EXIT_USAGE = 2
 #: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
 #: and setting ``handler=function(args, console) -> int`` on each parser it adds.
-COMMAND_MODULES: list[str] = ["inverse_qe.scenarios.commands", "inverse_qe.experiments.commands"]
+COMMAND_MODULES: list[str] = [
+    "inverse_qe.scenarios.commands",
+    "inverse_qe.experiments.commands",
+    "inverse_qe.teaching.commands",
+]
 
 
 class UserError(Exception):
