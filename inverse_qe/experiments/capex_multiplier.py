@@ -174,10 +174,9 @@ def multiplier(
         per_seed.to_csv(options.out / "multiplier_seeds.csv", index=False, float_format="%.8g")
         if qe_seeds is not None:
             qe_summary = summarise_qe(qe_seeds, per_seed, qe_scale, run_weeks)
-            qe_seeds.to_csv(options.out / "qe_equivalent.csv", index=False, float_format="%.8g")
-            evaluations.to_csv(
-                options.out / "qe_equivalent_evaluations.csv", index=False, float_format="%.10g"
-            )
+            # Full precision: a root is the exact QT pace of a stored run.
+            qe_seeds.to_csv(options.out / "qe_equivalent.csv", index=False)
+            evaluations.to_csv(options.out / "qe_equivalent_evaluations.csv", index=False)
             written += ["qe_equivalent.csv", "qe_equivalent_evaluations.csv"]
         if options.figures:
             from inverse_qe.experiments.figures import multiplier_figure
@@ -276,8 +275,9 @@ def analyse(
             }
         )
         weeks = np.arange(dv.shape[1])
-        lagged_v = np.concatenate([np.zeros((len(used), WINDOW)), dv[:, :-WINDOW]], axis=1)
-        lagged_c = np.concatenate([np.zeros((len(used), WINDOW)), dc[:, :-WINDOW]], axis=1)
+        lag = min(WINDOW, dv.shape[1] - 1)
+        lagged_v, lagged_c = np.zeros_like(dv), np.zeros_like(dc)
+        lagged_v[:, lag:], lagged_c[:, lag:] = dv[:, :-lag], dc[:, :-lag]
         for measure, num, den in (
             ("cumulative", dv, dc),
             ("marginal", dv - lagged_v, dc - lagged_c),
@@ -417,8 +417,25 @@ def qe_equivalent(
         if runner.info.kind == "inprocess"
         else min(len(seeds), max(2, 2 * runner.info.parallelism))
     )
+    progress = runner.progress
+    task = None
+    if progress is not None:
+        task = progress.add_task(
+            "QE-equivalent (root-finding)", total=len(seeds), failed=0, unit="seeds"
+        )
+
+    def solve_and_count(seed: int) -> dict[str, Any]:
+        row = solve(seed)
+        if progress is not None:
+            progress.update(
+                task,
+                advance=1,
+                failed=progress.tasks[task].fields["failed"] + (not row["converged"]),
+            )
+        return row
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        rows = list(pool.map(solve, seeds))
+        rows = list(pool.map(solve_and_count, seeds))
     table = pd.DataFrame(rows)
     table["reduced_scale"] = scale
     evaluated = pd.DataFrame(evaluations)

@@ -48,11 +48,16 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
     runs.add_argument(
         "--seeds",
         type=_positive_int,
+        metavar="N",
         default=seeds,
         help=f"seeds per scenario or design point (default {seeds}); all share them",
     )
-    runs.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
-    runs.add_argument("--weeks", type=_positive_int, help="run length (default: the scenario's)")
+    runs.add_argument(
+        "--first-seed", type=_seed, default=0, metavar="K", help="first seed (default 0)"
+    )
+    runs.add_argument(
+        "--weeks", type=_positive_int, metavar="N", help="run length (default: the scenario's)"
+    )
     runs.add_argument(
         "--set",
         dest="overrides",
@@ -65,6 +70,7 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
     execution.add_argument(
         "--workers",
         type=_positive_int,
+        metavar="N",
         help="processes (default: all cores; 1 runs in this process)",
     )
     execution.add_argument(
@@ -74,7 +80,10 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
         " an address connects to a running cluster",
     )
     execution.add_argument(
-        "--out", type=Path, help="output directory (default: a new one under experiments/)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output directory (default: a new one under experiments/)",
     )
     execution.add_argument(
         "--resume",
@@ -124,6 +133,7 @@ def register(commands) -> None:
     sweep.add_argument(
         "--runs",
         type=_positive_int,
+        metavar="K",
         help="design size: lhs points, or the Sobol' base sample (a power of two: N(d+2)"
         " points); default 32",
     )
@@ -135,7 +145,9 @@ def register(commands) -> None:
         help="metric to analyse (repeatable), e.g. max_drawdown.crypto, forced_sales.total,"
         " risk_asset_value_change, min_water_level, peak_yield_10y (the default set)",
     )
-    sweep.add_argument("--design-seed", type=_seed, default=0, help="seed of the design")
+    sweep.add_argument(
+        "--design-seed", type=_seed, default=0, metavar="SEED", help="seed of the design"
+    )
     _common(sweep, seeds=4)
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -161,6 +173,7 @@ def register(commands) -> None:
     multiplier.add_argument(
         "--qe-scale",
         type=_fraction,
+        metavar="FACTOR",
         help="the scaled-down run the QT pace is added to (default: the smallest --scale)",
     )
     multiplier.add_argument(
@@ -169,6 +182,7 @@ def register(commands) -> None:
     multiplier.add_argument(
         "--qe-tolerance",
         type=float,
+        metavar="BN",
         default=0.05,
         help="root-finding tolerance, US$bn/week (default 0.05)",
     )
@@ -196,6 +210,7 @@ def register(commands) -> None:
     regime.add_argument(
         "--scale",
         type=_fraction,
+        metavar="FACTOR",
         default=0.0,
         help="capex scale the full path is compared with (default 0: without capex)",
     )

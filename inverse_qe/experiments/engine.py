@@ -400,7 +400,7 @@ class Experiment:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("runs · [red]{task.fields[failed]} failed[/]"),
+                TextColumn("{task.fields[unit]} · [red]{task.fields[failed]} failed[/]"),
                 TimeElapsedColumn(),
                 TextColumn("· left"),
                 TimeRemainingColumn(),
@@ -409,7 +409,7 @@ class Experiment:
                 transient=False,
             )
         )
-        task = progress.add_task(description, total=0, failed=0)
+        task = progress.add_task(description, total=0, failed=0, unit="runs")
         self.runner = Runner(self.store, info, progress=progress, task=task)
         self.runner.expect(p.spec for p in self.plan)
         self._session = {

@@ -45,6 +45,14 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _wrap(title: str, fig: Figure, fontsize: float) -> str:
+    """Wrap a title to the figure's width (about 0.55 em per character)."""
+    import textwrap
+
+    width = int(fig.get_figwidth() * 72 / (0.55 * fontsize))
+    return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
 def _style(ax: Axes) -> None:
     ax.grid(True, color="#e6e6e6", linewidth=0.7)
     ax.set_axisbelow(True)
@@ -174,7 +182,7 @@ def response_curves(
             ax.fill_between(centre, low * scale, high * scale, color="#0072B2", alpha=0.12, lw=0)
             ax.plot(centre, median * scale, color="#D55E00", lw=2.0)
             if i == len(outputs) - 1:
-                ax.set_xlabel(_pretty(parameter), fontsize=9)
+                ax.set_xlabel(_axis_label(parameter), fontsize=9)
             if j == 0:
                 unit = " (%)" if scale == 100.0 else ""
                 ax.set_ylabel(_safe(mx.label(output)) + unit, fontsize=9)
@@ -185,13 +193,13 @@ def response_curves(
     ]
     fig.legend(
         handles,
-        ["one run", "median", "5–95%"],
-        loc="outside upper right",
+        ["one run", "median", "5–95% of runs"],
+        loc="outside lower center",
         ncol=3,
         frameon=False,
         fontsize=9,
     )
-    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    fig.suptitle(_wrap(title, fig, 12), fontsize=12, x=0.01, ha="left")
     return _save(fig, path)
 
 
@@ -246,7 +254,7 @@ def tornado(table: pd.DataFrame, path: Path, title: str) -> Path:
         frameon=False,
         fontsize=9,
     )
-    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    fig.suptitle(_wrap(title, fig, 12), fontsize=12, x=0.01, ha="left")
     return _save(fig, path)
 
 
@@ -397,21 +405,17 @@ def multiplier_figure(
             "constant QT pace added to the central bank's path, US\\$bn per week (negative: QE)",
             fontsize=9,
         )
-        verdict = (
-            f"capex does the damage of QT at US\\${qe['mean']:.1f}bn/week"
-            if qe["mean"] > 0
-            else f"capex acts like QE of US\\${-qe['mean']:.1f}bn/week"
-        )
+        kind = "QT" if qe["mean"] > 0 else "QE"
         ax_qe.set_title(
-            f"QE-equivalent of capex: {verdict} (95% interval {qe['ci_low']:+.1f} to"
-            f" {qe['ci_high']:+.1f}; {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant"
-            f" QT which, added to the run {qe['reduced']}, gives it the full-capex run's final"
-            " risk-asset value",
+            f"QE-equivalent of capex: {kind} of US\\${abs(qe['mean']):.1f}bn a week"
+            f" (95% interval {qe['ci_low']:+.1f} to {qe['ci_high']:+.1f};"
+            f" {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant QT which, added to the"
+            f" run {qe['reduced']}, matches the full-capex run's end value",
             fontsize=10,
             loc="left",
         )
         ax_qe.legend(fontsize=8.5, frameon=False, loc="upper right")
-    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
+    fig.suptitle(_wrap(title, fig, 13), fontsize=13, x=0.01, ha="left")
     return _save(fig, path)
 
 

@@ -179,9 +179,10 @@ def dry_powder_overrides(source: ScenarioSource, overrides: list[str], target: f
             continue
         new_share = (spec.cash - factor * dry[holder]) / wealth
         if not 0 <= new_share <= 1:
+            most = max_dry_powder(source, overrides)
             raise ExperimentError(
-                f"dry_powder={target:g}: {table}.money_share would be {new_share:.3f};"
-                " choose a smaller range"
+                f"dry_powder={target:g}: {table}.money_share would be {new_share:.3f}; at most"
+                f" US${most:,.0f}bn is possible (all of the sector's cash idle)"
             )
         result.append(f"{table}.money_share={format_value(float(new_share))}")
     for group, items in (
@@ -193,6 +194,23 @@ def dry_powder_overrides(source: ScenarioSource, overrides: list[str], target: f
                 cash = item.cash + (factor - 1) * dry[item.name]
                 result.append(f"{group}.{item.name}.cash={format_value(float(max(cash, 0.0)))}")
     return result
+
+
+def max_dry_powder(source: ScenarioSource, overrides: list[str]) -> float:
+    """The largest initial dry powder :func:`dry_powder_overrides` can reach, US$bn.
+
+    Households' and value investors' dry powder grows by lowering their money
+    share, which cannot go below zero: at most all their cash is idle.
+    """
+    scenario = source.scenario(overrides)
+    dry = initial_dry_powder(source, overrides)
+    total = sum(dry.values())
+    factors = [
+        getattr(scenario, table).cash / dry[holder]
+        for holder, table in (("households", "households"), ("value_investors", "absorber"))
+        if dry.get(holder, 0) > 0
+    ]
+    return total * min(factors) if factors else math.inf
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from inverse_qe.experiments.parameters import (
     apply,
     initial_dry_powder,
     lookup,
+    max_dry_powder,
     parse_axis,
     point_overrides,
 )
@@ -59,9 +60,10 @@ def scenario_growth(source: ScenarioSource, overrides: Sequence[str]) -> float:
 
 
 def default_axes(source: ScenarioSource, overrides: Sequence[str]) -> tuple[str, str]:
-    """Default x and y: capex growth from -20% to +80% a year; dry powder from 0.2x to 3x."""
+    """Default x and y: capex growth -20% to +80% a year; dry powder 0.2x to 3x (if possible)."""
     total = sum(initial_dry_powder(source, list(overrides)).values())
-    low, high = round(0.2 * total, -1), round(3.0 * total, -1)
+    most = 0.95 * max_dry_powder(source, list(overrides))
+    low, high = round(0.2 * total, -1), round(min(3.0 * total, most), -1)
     return "capex_growth=-0.2:0.8:6", f"dry_powder={low:g}:{high:g}:6"
 
 
@@ -195,7 +197,7 @@ def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame
     for (xv, yv), group in frame.groupby([x, y], sort=True):
         full = group[group["scale"] == 1.0].set_index("seed")
         other = group[group["scale"] == scale].set_index("seed")
-        paired = full.join(other, rsuffix="_scaled", how="inner")
+        paired = full.merge(other, left_index=True, right_index=True, suffixes=("", "_scaled"))
         dv = (paired["final_risk_asset_value"] - paired["final_risk_asset_value_scaled"]).to_numpy()
         dc = (paired["capex_paid"] - paired["capex_paid_scaled"]).to_numpy()
         ok = np.isfinite(dv) & np.isfinite(dc)
