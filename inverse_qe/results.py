@@ -148,6 +148,9 @@ def summary(model) -> dict[str, Any]:
         "risk_asset_value_change": float(
             ts.series("risk_asset_value")[-1] / ts.series("risk_asset_value")[0] - 1.0
         ),
+        "money_created_by_central_bank": model.ledger.net_central_bank_creation(
+            model.opening_cb_cash
+        ),
         "conservation_error": model.ledger.conservation_error(),
     }
 

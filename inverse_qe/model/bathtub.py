@@ -73,8 +73,6 @@ FUNDING_ROUNDS = 4
 MARGIN_ROUNDS = 6
 #: Holder kinds whose cash is investable liquidity: the water in the tub.
 WATER_KINDS = ("households", "value_investors", "hyperscaler", "sovereign_fund", "hedge_fund")
-#: Sectors whose dry powder is reported separately.
-SECTORS = ("households", "value_investors", "hyperscalers", "sovereign_funds", "hedge_funds")
 _SECTOR_OF_KIND = {
     "households": "households",
     "value_investors": "value_investors",

@@ -114,7 +114,6 @@ class MoneyDemandSpec(Strict):
     stress_sensitivity: NonNegative
     payments_horizon: Annotated[int, Field(ge=0)]
     deploy_rate: Fraction
-    raise_rate: Fraction
 
 
 class TaylorSpec(Strict):
