@@ -55,6 +55,8 @@ def timings(results: dict) -> dict[str, list[float]]:
         else:
             out[f"{name} construction"] = c["construction"]
             out[f"{name} run"] = c["run"]
+            if c.get("run_cpu"):
+                out[f"{name} run, CPU time"] = c["run_cpu"]
     for p in results.get("scaling", {}).get("points", []):
         if p.get("status") == "ok":
             out[f"scaling {p['hedge_funds']} funds run"] = [p["run_median"]]

@@ -587,13 +587,12 @@ def _run_suite(args, console) -> dict:
             console.print(f"  {_one_line(summary)}")
             points.append(summary)
         done = [p for p in points if p["status"] == "ok"]
+        n_done = [p["configuration"]["hedge_funds"] for p in done]
         results["scaling"] = {
             "points": [_scaling_point(p) for p in points],
-            "fit": fit_scaling(
-                [p["configuration"]["hedge_funds"] for p in done],
-                [p["run_median"] for p in done],
-                weeks,
-            ),
+            "fit": fit_scaling(n_done, [p["run_median"] for p in done], weeks),
+            # The same on CPU time: steadier than wall time on a shared machine.
+            "fit_cpu": fit_scaling(n_done, [p["run_cpu_median"] for p in done], weeks),
         }
 
     if not args.no_kernel:
@@ -619,6 +618,11 @@ def _run_suite(args, console) -> dict:
             "measures": measures,
             "fit": fit_scaling(
                 [m["hedge_funds"] for m in sorted_sums], [m["run"] for m in sorted_sums], weeks
+            ),
+            "fit_cpu": fit_scaling(
+                [m["hedge_funds"] for m in sorted_sums],
+                [m["run_cpu"] for m in sorted_sums],
+                weeks,
             ),
         }
         if outcome["status"] != "ok":
@@ -647,6 +651,7 @@ def _scaling_point(p: dict) -> dict:
         "events_per_run",
         "flows_per_run",
         "run_per_fund_week_us",
+        "run_cpu_median",
     )
     return {"hedge_funds": p["configuration"]["hedge_funds"], **{k: p.get(k) for k in keys}}
 
@@ -701,6 +706,11 @@ def headline(results: dict) -> dict:
             if np.all(part > 0):
                 slope, _ = np.polyfit(np.log(fit["funds"]), np.log(part), 1)
                 h["scaling_exponent_hedge_fund_part"] = float(slope)
+    fit_cpu = results.get("scaling", {}).get("fit_cpu", {})
+    if fit_cpu:
+        h["per_fund_week_cpu_us"] = fit_cpu["per_fund_week_us"]
+        h["scaling_exponent_cpu"] = fit_cpu["exponent"]
+        h["scaling_local_exponents_cpu"] = fit_cpu["local_exponents"]
     kernel = results.get("kernel", {})
     kernel_10k = next(
         (
@@ -730,6 +740,15 @@ def headline(results: dict) -> dict:
     if kernel_10k and model_10k:
         h["model_per_fund_week_us_10k"] = model_10k
         h["kernel_ratio_10k"] = model_10k / kernel_10k["per_fund_week_us"]
+    if (
+        kernel_10k
+        and large
+        and large.get("run_cpu_median")
+        and "per_fund_week_cpu_us" in kernel_10k
+    ):
+        cpu_10k = large["run_cpu_median"] / (10_000 * large["configuration"]["weeks"]) * 1e6
+        h["model_per_fund_week_cpu_us_10k"] = cpu_10k
+        h["kernel_ratio_10k_cpu"] = cpu_10k / kernel_10k["per_fund_week_cpu_us"]
     if kernel.get("fit") and fit:
         h["kernel_marginal_per_fund_week_us"] = kernel["fit"]["per_fund_week_us"]
         h["marginal_ratio"] = fit["per_fund_week_us"] / kernel["fit"]["per_fund_week_us"]

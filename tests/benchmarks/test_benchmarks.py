@@ -84,7 +84,11 @@ def test_run_script_times_one_configuration_and_writes_json(tmp_path):
     )
     assert compared.returncode == 0, compared.stderr
     rows = json.loads(compared.stdout)
-    assert {r["timing"] for r in rows} == {"default construction", "default run"}
+    assert {r["timing"] for r in rows} == {
+        "default construction",
+        "default run",
+        "default run, CPU time",
+    }
     assert all(r["verdict"] == "no significant change" for r in rows)
 
 
