@@ -68,6 +68,8 @@ from inverse_qe.model.recorder import Recorder
 from inverse_qe.scenarios.loader import ScenarioError
 from inverse_qe.scenarios.schema import Scenario
 
+#: A policy-rate move is announced (a PolicyChange event) once it adds up to this much.
+POLICY_STEP = 0.0025
 #: Bound on clearing rounds within one week (funding, then margin cascade).
 FUNDING_ROUNDS = 4
 MARGIN_ROUNDS = 6
@@ -300,6 +302,7 @@ class BathtubModel(mesa.Model):
         self.liquidation = np.isin(self.kinds, ("sovereign_fund", "hyperscaler"))
         self.pending_redemptions = np.zeros((self.weeks + 2, n_funds))
         self.opening_rate = float(self.central_bank.state.policy_rate)
+        self.announced_rate = self.opening_rate
         self.opening_private_duration = self._private_duration()
         self.money_demand = self._money_demand()
         self.markets.set_depth(self._investors_liquidity() / s.markets.dry_powder_reference)
@@ -425,19 +428,24 @@ class BathtubModel(mesa.Model):
         previous = cb.state
         gap = float(np.log(self._risk_asset_value() / self.opening_risk_value))
         state = cb.set_policy(self.week, gap, self.markets.stress)
-        if abs(state.policy_rate - previous.policy_rate) >= 0.0005 or (
-            np.sign(state.qe_pace) != np.sign(previous.qe_pace)
+        # Announce a move once it adds up to a quarter point, or when the stance changes.
+        moved = abs(state.policy_rate - self.announced_rate) >= POLICY_STEP - 1e-12
+        if (
+            moved
+            or state.reason != previous.reason
+            or np.sign(state.qe_pace) != np.sign(previous.qe_pace)
         ):
             self.events.add(
                 PolicyChange(
                     week=self.week,
                     holder="central_bank",
                     policy_rate=state.policy_rate,
-                    previous_rate=previous.policy_rate,
+                    previous_rate=self.announced_rate,
                     qe_pace=state.qe_pace,
                     reason=state.reason,
                 )
             )
+            self.announced_rate = state.policy_rate
         flow = cb.rrp_flow(float(ledger.cash[self.rows.rrp]))
         if flow > 0:
             ledger.pay(

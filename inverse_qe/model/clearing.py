@@ -19,6 +19,10 @@ from inverse_qe.model.firesale import FireSaleResult, run_fire_sale
 
 #: At most this many causes are linked to each forced sale (the largest ones).
 MAX_CAUSES = 3
+#: A forced sale counts as a cause only if it is at least this large (US$bn) and at least
+#: this share of the largest sale of its round.
+MIN_CAUSE = 0.05
+MIN_CAUSE_SHARE = 0.01
 
 
 @dataclass
@@ -40,6 +44,7 @@ class CauseTracker:
     def __init__(self) -> None:
         self.ids = np.zeros(0, dtype=np.int64)  # event ids, largest sale first
         self.assets = np.zeros((0, 0), dtype=bool)  # which assets each one sold
+        self.material = np.zeros(0, dtype=bool)  # large enough to have moved prices
         self.week = -1
 
     def causes_for(self, sold_assets: np.ndarray, week: int) -> list[tuple[int, ...]]:
@@ -47,6 +52,7 @@ class CauseTracker:
         if week - self.week > 1 or self.ids.size == 0:
             return [()] * sold_assets.shape[0]
         overlap = (sold_assets.astype(np.int8) @ self.assets.T.astype(np.int8)) > 0
+        overlap &= self.material[None, :]
         # Stable sort puts each row's overlapping candidates first, in order of size.
         first = np.argsort(~overlap, axis=1, kind="stable")[:, :MAX_CAUSES]
         hit = np.take_along_axis(overlap, first, axis=1)
@@ -58,6 +64,9 @@ class CauseTracker:
         if ids.size:
             order = np.argsort(-amounts, kind="stable")
             self.ids, self.assets, self.week = ids[order], assets[order], week
+            # A sale too small to move prices cannot have caused the next round's.
+            amounts = amounts[order]
+            self.material = amounts >= max(MIN_CAUSE, MIN_CAUSE_SHARE * amounts[0])
 
 
 def clear(
