@@ -102,6 +102,7 @@ class Runner:
         progress: Progress | None = None,
         task: Any = None,
         run_function: Callable[[RunSpec], RunOutcome] = execute_run,
+        refuse_new_runs: str | None = None,
     ) -> None:
         self.store = store
         self.info = info
@@ -109,6 +110,7 @@ class Runner:
         self.progress = progress
         self.task = task
         self.run_function = run_function
+        self.refuse_new_runs = refuse_new_runs
         self.window = max(4, 3 * info.parallelism)
         self.lock = threading.Lock()
         self.counted: set[str] = set()
@@ -185,7 +187,10 @@ class Runner:
         """
         unique = {spec.run_id: spec for spec in specs}
         self.expect(unique.values())
-        todo = iter([s for s in unique.values() if not self.store.readable(s.run_id)])
+        missing = [s for s in unique.values() if not self.store.readable(s.run_id)]
+        if missing and self.refuse_new_runs:
+            raise ExperimentError(self.refuse_new_runs)
+        todo = iter(missing)
         pending: dict[Future, RunSpec] = {}
         failed: list[str] = []
         exhausted = False
@@ -298,6 +303,7 @@ class Experiment:
         self._stack: list[Any] = []
         self._started = time.perf_counter()
         self._session: dict[str, Any] = {}
+        self.code_changed: str | None = None
 
     def __enter__(self) -> Experiment:
         out, store = self.options.out, self.store
@@ -349,10 +355,12 @@ class Experiment:
                 " resume with the same options or choose another --out"
             )
         if previous.get("code") not in (None, code_fingerprint()):
-            raise ExperimentError(
+            # Re-analysing stored runs is fine; running new ones would mix two models.
+            self.code_changed = (
                 f"--resume: the model's code changed since the experiment in {self.options.out}"
-                f" started (fingerprint {previous.get('code')} -> {code_fingerprint()}); resuming"
-                " would mix two versions of the model: start a new experiment with another --out"
+                f" started (fingerprint {previous.get('code')} -> {code_fingerprint()}); running"
+                " the missing runs would mix two versions of the model: start a new experiment"
+                " with another --out"
             )
 
     def start(self, plan: Sequence[PlannedRun], description: str) -> Runner:
@@ -379,7 +387,7 @@ class Experiment:
                 "command": self.options.command or sys.argv,
                 "created": self.manifest.get("created", _now()),
                 "versions": _versions(),
-                "code": code_fingerprint(),
+                "code": self.manifest.get("code", code_fingerprint()),
                 "git_revision": _git_revision(),
                 "status": "running",
                 "scenarios": self.sources.manifest(self.plan),
@@ -410,11 +418,14 @@ class Experiment:
             )
         )
         task = progress.add_task(description, total=0, failed=0, unit="runs")
-        self.runner = Runner(self.store, info, progress=progress, task=task)
+        self.runner = Runner(
+            self.store, info, progress=progress, task=task, refuse_new_runs=self.code_changed
+        )
         self.runner.expect(p.spec for p in self.plan)
         self._session = {
             "started": _now(),
             "executor": info.description,
+            "code": code_fingerprint(),
             "workers": info.parallelism,
             "resumed_with": self.runner.skipped,
         }
@@ -474,6 +485,15 @@ class Experiment:
             self._stack.pop().__exit__(None, None, None)
 
     def __exit__(self, kind, error, trace) -> None:
+        from inverse_qe.scenarios.loader import ScenarioError
+
+        if isinstance(error, ScenarioError) and self.code_changed:
+            self.store.unlock()
+            raise ExperimentError(
+                f"{self.code_changed.split(';')[0]}, and its scenarios no longer load ({error});"
+                " re-analysing this experiment needs the version of the model it ran with"
+                f" (git revision {self.manifest.get('git_revision')})"
+            ) from None
         try:
             while self._stack:
                 self._stack.pop().__exit__(kind, error, trace)

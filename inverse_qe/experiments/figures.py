@@ -451,8 +451,7 @@ def regime_map(
     bar = fig.colorbar(mesh, ax=ax, extend="both")
     bar.set_label("capex multiplier: US\\$ of risk-asset value per US\\$ of capex", fontsize=9)
     if xs.size > 1 and ys.size > 1 and np.nanmin(z) < 0 < np.nanmax(z):
-        contour = ax.contour(xs, ys, z, levels=[0.0], colors="#111111", linewidths=2.0)
-        ax.clabel(contour, fmt={0.0: "multiplier = 0"}, fontsize=8.5)
+        ax.contour(xs, ys, z, levels=[0.0], colors="#111111", linewidths=2.2)
     significant = grid[(grid["ci_low"] > 0) | (grid["ci_high"] < 0)]
     unclear = grid[~grid.index.isin(significant.index)]
     for frame, marker in ((significant, "."), (unclear, "x")):

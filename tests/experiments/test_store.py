@@ -157,3 +157,26 @@ def test_results_frame_types(tmp_path, quiet):
     assert isinstance(results.summaries, pd.DataFrame)
     assert results.manifest["kind"] == "compare"
     assert os.path.isdir(results.directory)
+
+
+def test_resume_after_a_model_change_reanalyses_but_never_mixes(tmp_path, source, quiet):
+    out = tmp_path / "exp"
+    plan = _plan(source, [1, 2])
+    with Experiment("test", {"n": 1}, Options(out=out, **quiet)) as experiment:
+        experiment.start(plan, "test").run(p.spec for p in plan)
+        experiment.finish()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["code"] = "an-older-model"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    # Everything stored: re-analysing is allowed.
+    with Experiment("test", {"n": 1}, Options(out=out, resume=True, **quiet)) as experiment:
+        experiment.start(plan, "test").run(p.spec for p in plan)
+        experiment.finish()
+    # A run missing: running it with today's model would mix two models.
+    next(iter((out / "runs").glob("*.parquet"))).unlink()
+    with (
+        pytest.raises(ExperimentError, match="code changed"),
+        Experiment("test", {"n": 1}, Options(out=out, resume=True, **quiet)) as experiment,
+    ):
+        experiment.start(plan, "test").run(p.spec for p in plan)
+    assert len(list((out / "runs").glob("*.parquet"))) == 1
