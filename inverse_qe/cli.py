@@ -178,8 +178,8 @@ def _print_summary(console: Console, s: dict, elapsed: float, out: Path) -> None
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    console = Console(stderr=False)
-    errors = Console(stderr=True)
+    console = Console(stderr=False, soft_wrap=True)
+    errors = Console(stderr=True, soft_wrap=True)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

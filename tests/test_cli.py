@@ -152,3 +152,112 @@ def test_default_output_directories_are_never_reused(tmp_path, monkeypatch):
         assert main(["run", "--weeks", "2", "--no-figure", "--quiet"]) == 0
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert len(runs) == 2 and runs[0] != runs[1]
+
+
+BAD_FILES = [
+    ("[suppliers]\nrecyclng = 0.3\n", "suppliers.recyclng"),
+    ("[assets.crypto]\nelasticity = 0.0\n", "assets.crypto.elasticity"),
+    ("[households]\ncash = -5.0\n", "households.cash"),
+    ("[hyperscalers]\ncapex = []\n", "hyperscalers.capex"),
+    ("[hyperscalers]\ncapex = [[10, 1.0], [5, 2.0]]\n", "hyperscalers.capex"),
+    ("[treasury]\ndeficit = [[2020-01-01, 1.0]]\n", "treasury.deficit"),
+    (
+        "[[hedge_funds.strategies]]\nname='x'\ncount=1\nequity=1.0\nleverage=0.5\n"
+        "leverage_limit=2.0\nweights={crypto=1.0}\n",
+        "hedge_funds.strategies.0.leverage",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "field"), BAD_FILES)
+@pytest.mark.parametrize("command", ["validate", "run", "show"])
+def test_every_bad_scenario_file_exits_2_naming_file_and_field(tmp_path, text, field, command):
+    path = tmp_path / "bad.toml"
+    path.write_text('extends = "dry_powder_exhaustion"\n' + text)
+    result = subprocess.run(
+        [sys.executable, "-m", "inverse_qe.cli", command, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert str(path) in output and field in output
+    assert "Traceback" not in output
+
+
+def test_an_extends_cycle_exits_2(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "inverse_qe.cli", "validate", str(tmp_path / "a.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "cycle" in result.stdout + result.stderr
+
+
+def test_list_shows_the_eight_builtin_scenarios():
+    result = subprocess.run(
+        [sys.executable, "-m", "inverse_qe.cli", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0
+    for name in (
+        "early_phase",
+        "dry_powder_exhaustion",
+        "warsh_tightening",
+        "fed_pivot",
+        "capex_plateau",
+        "new_capital",
+        "plumbing",
+        "fiscal_stimulus",
+    ):
+        assert name in result.stdout
+    assert "_base" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "early_phase",
+        "dry_powder_exhaustion",
+        "warsh_tightening",
+        "fed_pivot",
+        "capex_plateau",
+        "new_capital",
+        "plumbing",
+        "fiscal_stimulus",
+    ],
+)
+def test_every_builtin_scenario_runs(tmp_path, name):
+    assert (
+        main(["run", name, "--weeks", "6", "--quiet", "--no-figure", "--out", str(tmp_path / name)])
+        == 0
+    )
+
+
+def test_show_prints_the_resolved_scenario_with_its_sources(capsys):
+    assert main(["show", "warsh_tightening"]) == 0
+    text = capsys.readouterr().out
+    assert 'rule = "warsh"' in text and "[sources]" in text and "FOMC" in text
+
+
+def test_show_round_trips_every_builtin():
+    from inverse_qe.scenarios.commands import roundtrip
+    from inverse_qe.scenarios.loader import load
+
+    for name in ("early_phase", "warsh_tightening", "fiscal_stimulus"):
+        assert roundtrip(load(name))
+
+
+def test_schema_is_valid_json_schema_with_every_table(capsys):
+    import json
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"assets", "central_bank", "hedge_funds", "extends"} <= set(schema["properties"])

@@ -90,12 +90,53 @@ def resolve(name_or_path: str, _chain: tuple[str, ...] = ()) -> tuple[str, dict[
     # Comments beside values are their sources: keep them with the data (explicit wins).
     data["sources"] = {**inline_sources(text), **data.get("sources", {})}
     parent = data.pop("extends", None)
+    removals = data.pop("remove", [])
     if parent is None:
-        return label, data
-    if not isinstance(parent, str):
+        merged = data
+    elif not isinstance(parent, str):
         raise ScenarioError(label, ["extends: expected the name or path of a scenario"])
-    _, base = resolve(parent, (*_chain, label))
-    return label, deep_merge(base, data)
+    else:
+        _, base = resolve(parent, (*_chain, label))
+        merged = deep_merge(base, data)
+    return label, remove_fields(label, merged, removals)
+
+
+def remove_fields(label: str, data: dict, paths: Any) -> dict:
+    """Delete inherited fields named in ``remove = ["a.b", ...]``.
+
+    Tables merge key by key, so a file that extends another cannot drop a key by
+    overriding; ``remove`` does it. Removing an asset (``"assets.gold"``) also
+    drops it from every holdings, weights and list that names it.
+    """
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise ScenarioError(label, ["remove: expected a list of field paths"])
+    data = copy.deepcopy(data)
+    for path in paths:
+        keys = path.split(".")
+        node: Any = data
+        for key in keys[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or keys[-1] not in node:
+            raise ScenarioError(label, [f"remove: {path!r} is not a field of the scenario"])
+        del node[keys[-1]]
+        if len(keys) == 2 and keys[0] == "assets":
+            _forget_asset(data, keys[1])
+    return data
+
+
+def _forget_asset(node: Any, asset: str) -> None:
+    """Drop every mention of ``asset`` in holdings, weights and asset lists."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if key in ("holdings", "weights", "stress_weights") and isinstance(value, dict):
+                value.pop(asset, None)
+            elif key == "momentum_assets" and isinstance(value, list):
+                node[key] = [a for a in value if a != asset]
+            else:
+                _forget_asset(value, asset)
+    elif isinstance(node, list):
+        for item in node:
+            _forget_asset(item, asset)
 
 
 _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -226,3 +226,73 @@ def test_mutated_scenarios_load_or_raise_the_scenario_error_only(field, value, a
         node[new_key] = value
     with contextlib.suppress(ScenarioError):
         validate("mutant", data)
+
+
+def test_a_file_can_add_an_asset_class_and_hold_it(tmp_path):
+    from inverse_qe.model.bathtub import BathtubModel
+
+    path = write(
+        tmp_path,
+        "chips.toml",
+        """
+        extends = "dry_powder_exhaustion"
+        name = "with_chips"
+        [assets.ai_chips]
+        kind = "equity"
+        risk_asset = true
+        price = 1.0
+        units = 3000.0
+        duration = 10.0
+        elasticity = 0.2
+        haircut = 0.2
+        volatility = 0.3
+        risk_premium = 0.05
+        stress_beta = 0.01
+        scarcity_beta = 0.004
+        earnings_growth = 0.05
+        capex_beta = 0.5
+        distortion_half_life = 13.0
+        [households.holdings]
+        ai_chips = 1000.0
+    """,
+    )
+    scenario = load(str(path))
+    model = BathtubModel(scenario, weeks=8).run()
+    assert "ai_chips" in model.markets.names
+    assert model.ledger.conservation_error() < 1e-9
+
+
+def test_remove_drops_an_asset_and_every_mention_of_it(tmp_path):
+    from inverse_qe.model.bathtub import BathtubModel
+
+    path = write(
+        tmp_path,
+        "nogold.toml",
+        """
+        extends = "dry_powder_exhaustion"
+        name = "no_gold"
+        remove = ["assets.gold"]
+    """,
+    )
+    scenario = load(str(path))
+    assert "gold" not in scenario.assets
+    assert "gold" not in scenario.households.holdings
+    assert all("gold" not in f.holdings for f in scenario.sovereign_funds)
+    model = BathtubModel(scenario, weeks=8).run()
+    assert model.markets.names == [a for a in load().assets if a != "gold"]
+
+
+def test_removing_a_field_that_is_not_there_is_an_error(tmp_path):
+    path = write(
+        tmp_path, "bad.toml", 'extends = "dry_powder_exhaustion"\nremove = ["assets.silver"]\n'
+    )
+    with pytest.raises(ScenarioError, match=r"assets\.silver"):
+        load(str(path))
+
+
+def test_hedge_fund_populations_are_defined_in_the_file():
+    from inverse_qe.model.bathtub import BathtubModel
+
+    scenario = load("dry_powder_exhaustion", ["hedge_funds.strategies.crypto.count=50"])
+    model = BathtubModel(scenario, weeks=1)
+    assert sum(1 for f in model.hedge_funds if f.strategy == "crypto") == 50
