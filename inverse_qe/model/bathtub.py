@@ -584,8 +584,9 @@ class BathtubModel(mesa.Model):
             scale = room / borrowing.sum()
             borrowing *= scale
             buys *= scale
-        for r, amount in zip(rows[borrowing > 0], borrowing[borrowing > 0], strict=True):
-            ledger.lend(self.rows.banks, int(r), float(amount), "margin_loan")
+        ledger.lend_many(
+            self.rows.banks, rows[borrowing > 0], borrowing[borrowing > 0], "margin_loan"
+        )
         orders[rows] = buys
         # The central bank's QE (buys) or QT (sells) of treasuries.
         cb, t = self.rows.central_bank, m.treasury

@@ -37,36 +37,60 @@ class Clearing:
 class CauseTracker:
     """Remembers the latest round of forced sales, to link the next round's to them.
 
-    A forced sale is caused by the largest forced sales of the round before it
-    (within a week) that hit at least one of the same assets.
+    A forced sale is caused by the largest material forced sales of the round
+    before it (within a week) that hit at least one of the same assets. Sales are
+    grouped by the set of assets they hit (a handful of patterns, whatever the
+    number of funds), so linking costs O(sellers x patterns), not O(sellers^2).
     """
 
     def __init__(self) -> None:
-        self.ids = np.zeros(0, dtype=np.int64)  # event ids, largest sale first
-        self.assets = np.zeros((0, 0), dtype=bool)  # which assets each one sold
-        self.material = np.zeros(0, dtype=bool)  # large enough to have moved prices
         self.week = -1
+        # Per asset pattern (a bit mask): the ids and amounts of its largest sales.
+        self.patterns = np.zeros(0, dtype=np.int64)
+        self.top_ids = np.zeros((0, MAX_CAUSES), dtype=np.int64)
+        self.top_amounts = np.zeros((0, MAX_CAUSES))
 
     def causes_for(self, sold_assets: np.ndarray, week: int) -> list[tuple[int, ...]]:
         """For each row of ``sold_assets`` (sellers x assets), the ids of its causes."""
-        if week - self.week > 1 or self.ids.size == 0:
-            return [()] * sold_assets.shape[0]
-        overlap = (sold_assets.astype(np.int8) @ self.assets.T.astype(np.int8)) > 0
-        overlap &= self.material[None, :]
-        # Stable sort puts each row's overlapping candidates first, in order of size.
-        first = np.argsort(~overlap, axis=1, kind="stable")[:, :MAX_CAUSES]
-        hit = np.take_along_axis(overlap, first, axis=1)
-        chosen = np.where(hit, self.ids[first], -1)
-        return [tuple(int(c) for c in row if c >= 0) for row in chosen]
+        n = sold_assets.shape[0]
+        if week - self.week > 1 or self.patterns.size == 0:
+            return [()] * n
+        codes = _pattern_codes(sold_assets)
+        unique, inverse = np.unique(codes, return_inverse=True)
+        by_pattern = []
+        for code in unique:
+            hit = (self.patterns & code) != 0  # previous patterns sharing an asset
+            ids, amounts = self.top_ids[hit].ravel(), self.top_amounts[hit].ravel()
+            keep = ids >= 0
+            order = np.argsort(-amounts[keep], kind="stable")[:MAX_CAUSES]
+            by_pattern.append(tuple(int(i) for i in ids[keep][order]))
+        return [by_pattern[j] for j in inverse]
 
     def remember(self, ids: np.ndarray, assets: np.ndarray, amounts: np.ndarray, week: int):
-        """Make this round's forced sales the candidate causes of the next round's."""
-        if ids.size:
-            order = np.argsort(-amounts, kind="stable")
-            self.ids, self.assets, self.week = ids[order], assets[order], week
-            # A sale too small to move prices cannot have caused the next round's.
-            amounts = amounts[order]
-            self.material = amounts >= max(MIN_CAUSE, MIN_CAUSE_SHARE * amounts[0])
+        """Make this round's material forced sales the candidate causes of the next round's."""
+        if ids.size == 0:
+            return
+        # A sale too small to move prices cannot have caused the next round's.
+        material = amounts >= max(MIN_CAUSE, MIN_CAUSE_SHARE * float(amounts.max()))
+        ids, amounts, codes = ids[material], amounts[material], _pattern_codes(assets[material])
+        order = np.lexsort((-amounts, codes))  # by pattern, largest first within it
+        ids, amounts, codes = ids[order], amounts[order], codes[order]
+        patterns, starts = np.unique(codes, return_index=True)
+        top_ids = np.full((patterns.size, MAX_CAUSES), -1, dtype=np.int64)
+        top_amounts = np.full((patterns.size, MAX_CAUSES), -np.inf)
+        for j, start in enumerate(starts):
+            end = starts[j + 1] if j + 1 < starts.size else ids.size
+            take = min(MAX_CAUSES, end - start)
+            top_ids[j, :take] = ids[start : start + take]
+            top_amounts[j, :take] = amounts[start : start + take]
+        self.patterns, self.top_ids, self.top_amounts = patterns, top_ids, top_amounts
+        self.week = week
+
+
+def _pattern_codes(sold_assets: np.ndarray) -> np.ndarray:
+    """Each row's set of assets as an integer bit mask."""
+    bits = np.left_shift(1, np.arange(sold_assets.shape[1], dtype=np.int64))
+    return (sold_assets.astype(np.int64) * bits).sum(axis=1)
 
 
 def clear(
@@ -191,35 +215,45 @@ def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_:
     sellers = np.flatnonzero((forced.sum(axis=1) > 1e-6) & (reasons != ""))
     if sellers.size == 0:
         return
-    sold = forced[sellers] > 1e-9
-    amounts = forced[sellers].sum(axis=1)
+    rows = forced[sellers]
+    sold = rows > 1e-9
+    amounts = rows.sum(axis=1)
     all_causes = model.causes.causes_for(sold, week)
+    # Every seller's sales by asset, built in one pass over the non-zero entries.
     asset_names = model.markets.names
+    seller, asset = np.nonzero(sold)
+    values = rows[seller, asset].tolist()
+    by_asset: list[dict[str, float]] = [{} for _ in range(sellers.size)]
+    for j, k, v in zip(seller.tolist(), asset.tolist(), values, strict=True):
+        by_asset[j][asset_names[k]] = v
+    reason_of = reasons[sellers].tolist()
+    amount_of = amounts.tolist()
+    margin = model.margin_leverage[sellers].tolist(), model.margin_limit[sellers].tolist()
     ids = np.empty(sellers.size, dtype=np.int64)
-    for j, i in enumerate(sellers):
-        reason, causes = str(reasons[i]), all_causes[j]
+    totals = model.forced_by_reason
+    for j, i in enumerate(sellers.tolist()):
+        reason, causes, holder = str(reason_of[j]), all_causes[j], names[i].name
         if reason == "margin":
             log.add(
                 MarginCall(
                     week=week,
-                    holder=names[i].name,
+                    holder=holder,
                     causes=causes,
-                    leverage=float(model.margin_leverage[i]),
-                    limit=float(model.margin_limit[i]),
+                    leverage=margin[0][j],
+                    limit=margin[1][j],
                     round=round_,
                 )
             )
-        event = log.add(
+        ids[j] = log.add(
             ForcedSale(
                 week=week,
-                holder=names[i].name,
+                holder=holder,
                 causes=causes,
                 reason=reason,
-                amount=float(amounts[j]),
-                by_asset={asset_names[k]: float(forced[i, k]) for k in np.flatnonzero(sold[j])},
+                amount=amount_of[j],
+                by_asset=by_asset[j],
                 round=round_,
             )
-        )
-        ids[j] = event.id
-        model.forced_by_reason[reason] = model.forced_by_reason.get(reason, 0.0) + event.amount
+        ).id
+        totals[reason] = totals.get(reason, 0.0) + amount_of[j]
     model.causes.remember(ids, sold, amounts, week)

@@ -206,6 +206,14 @@ class Ledger:
         self.debt[borrower] += amount
         self.debt[lender] -= amount
 
+    def lend_many(self, lender: int, borrowers: np.ndarray, amounts: np.ndarray, kind: str):
+        """Vectorised :meth:`lend`: one booking of many draws on credit lines."""
+        borrowers = np.asarray(borrowers)
+        amounts = np.asarray(amounts, dtype=float)
+        self.pay_many(np.full(borrowers.size, lender), borrowers, amounts, kind)
+        np.add.at(self.debt, borrowers, amounts)
+        self.debt[lender] -= amounts.sum()
+
     def repay_many(self, borrowers: np.ndarray, lender: int, amounts: np.ndarray, kind: str):
         """Borrowers repay part of what they owe ``lender`` from their cash."""
         borrowers = np.asarray(borrowers)
