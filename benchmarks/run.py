@@ -174,6 +174,7 @@ def _work_monte_carlo(spec: dict) -> None:
         for rep in range(spec["replications"]):
             gc.collect()
             gc.disable()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             try:
                 t0 = time.perf_counter()
                 with ProcessPoolExecutor(
@@ -187,6 +188,8 @@ def _work_monte_carlo(spec: dict) -> None:
                 t3 = time.perf_counter()
             finally:
                 gc.enable()
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             _emit(
                 {
                     "event": "measure",
@@ -196,6 +199,10 @@ def _work_monte_carlo(spec: dict) -> None:
                     "map": t2 - t1,
                     "total": t3 - t0,
                     "warm_workers": len(pids),
+                    # CPU the workers got, over what the pool could have used: below 1
+                    # when other processes share the cores (the speed-up is then capped).
+                    "workers_cpu": cpu,
+                    "cpu_share": cpu / ((t3 - t0) * workers),
                     "checksum": float(np.sum(values)),
                 }
             )
@@ -374,6 +381,7 @@ def summarise_monte_carlo(config: dict, outcome: dict) -> dict:
                 "map": [m["map"] for m in mine],
                 "total": [m["total"] for m in mine],
                 "startup": [m["startup"] for m in mine],
+                "cpu_share": [m.get("cpu_share") for m in mine],
                 "map_fastest": min(m["map"] for m in mine),
                 "total_fastest": min(m["total"] for m in mine),
                 "per_seed_s": min(m["map"] for m in mine) / config["seeds"],
@@ -692,6 +700,9 @@ def headline(results: dict) -> dict:
         h["monte_carlo_speedup_2_workers"] = mc.get("speedup_2_workers")
         h["monte_carlo_speedup_with_startup"] = mc.get("speedup_2_workers_with_startup")
         h["monte_carlo_peak_rss_mib"] = mc.get("sampled_peak_rss_mib")
+        for w, v in mc.get("workers", {}).items():
+            if v.get("cpu_share") and v["cpu_share"][0] is not None:
+                h[f"monte_carlo_cpu_share_{w}_workers"] = max(v["cpu_share"])
     fit = results.get("scaling", {}).get("fit", {})
     if fit:
         h["per_fund_week_us"] = fit["per_fund_week_us"]
