@@ -33,23 +33,29 @@ class UserError(Exception):
     """A mistake in what the user asked for: reported in one paragraph, exit status 2."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (clear message otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
 
 
@@ -69,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SCENARIO,
         help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
     )
-    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    run.add_argument("--weeks", type=_positive_int, help="run length in weeks")
+    run.add_argument("--seed", type=whole_number(0), help="random seed (default: the scenario's)")
+    run.add_argument("--weeks", type=whole_number(1), help="run length in weeks")
     run.add_argument(
         "--set",
         dest="overrides",

@@ -15,38 +15,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from inverse_qe.cli import UserError
+from inverse_qe.cli import UserError, positive_number, whole_number
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 
 DEFAULT_PORT = 8765
 STILL_SUFFIXES = (".png", ".svg", ".pdf")
 
 
-def _whole(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _whole(1)(text)
+    value = whole_number(1)(text)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
     return value
@@ -59,8 +36,10 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SCENARIO,
         help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
     )
-    parser.add_argument("--seed", type=_whole(0), help="random seed (default: the scenario's)")
-    parser.add_argument("--weeks", type=_whole(1), help="run length in weeks")
+    parser.add_argument(
+        "--seed", type=whole_number(0), help="random seed (default: the scenario's)"
+    )
+    parser.add_argument("--weeks", type=whole_number(1), help="run length in weeks")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -98,10 +77,10 @@ def register(commands) -> None:
     )
     _scenario_arguments(animate)
     animate.add_argument("--out", type=Path, help="output file (default: <scenario>_tub.gif)")
-    animate.add_argument("--every", type=_whole(1), default=2, help="draw every Nth week (2)")
-    animate.add_argument("--fps", type=_positive, default=6.0, help="frames per second (6)")
-    animate.add_argument("--dpi", type=_positive, default=64.0, help="resolution (64)")
-    animate.add_argument("--week", type=_whole(0), help="for a still: the week to draw")
+    animate.add_argument("--every", type=whole_number(1), default=2, help="draw every Nth week (2)")
+    animate.add_argument("--fps", type=positive_number, default=6.0, help="frames per second (6)")
+    animate.add_argument("--dpi", type=positive_number, default=64.0, help="resolution (64)")
+    animate.add_argument("--week", type=whole_number(0), help="for a still: the week to draw")
     animate.add_argument("--force", action="store_true", help="overwrite an existing file")
     animate.set_defaults(handler=cmd_animate)
 
