@@ -6,7 +6,9 @@ For each timing present in both files (construction and run of each model config
 the pool's map time per worker count for monte_carlo, each point of the scaling fit) it
 prints the old and new means, the change in percent and a 95% bootstrap confidence interval
 of that change (resampling the per-seed fastest times of each file independently). A change
-whose interval contains zero is reported as noise, not as a change. Single figures (peak
+whose interval contains zero is reported as noise, not as a change; timings measured once
+in each file (scaling points, kernel) get no interval and no verdict. CPU times are compared
+beside wall times: on a shared machine, wall time also measures the neighbours. Single figures (peak
 RSS, exponent, kernel ratio, speed-up) are listed old -> new without an interval.
 """
 
@@ -60,9 +62,13 @@ def timings(results: dict) -> dict[str, list[float]]:
     for p in results.get("scaling", {}).get("points", []):
         if p.get("status") == "ok":
             out[f"scaling {p['hedge_funds']} funds run"] = [p["run_median"]]
+            if p.get("run_cpu_median") is not None:
+                out[f"scaling {p['hedge_funds']} funds run, CPU time"] = [p["run_cpu_median"]]
     for m in results.get("kernel", {}).get("measures", []):
         sums = "sorted" if m["order_independent"] else "plain"
         out[f"kernel {m['hedge_funds']} funds ({sums} sums)"] = [m["run"]]
+        if m.get("run_cpu") is not None:
+            out[f"kernel {m['hedge_funds']} funds ({sums} sums), CPU time"] = [m["run_cpu"]]
     return out
 
 
@@ -72,7 +78,9 @@ def compare(old: dict, new: dict) -> list[dict]:
     rows = []
     for key in [k for k in a if k in b]:
         change, low, high = bootstrap_change(a[key], b[key])
-        if low > 0:
+        if len(a[key]) < 2 and len(b[key]) < 2:
+            verdict = "one value each: no interval"
+        elif low > 0:
             verdict = "slower"
         elif high < 0:
             verdict = "faster"
@@ -102,6 +110,12 @@ def _status_changes(old: dict, new: dict) -> list[tuple[str, str, str]]:
         if s_old != s_new:
             rows.append((name, s_old, s_new))
     return rows
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(_fmt(v) for v in value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,14 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         ("verdict", "left"),
     ):
         table.add_column(col, justify=justify)
-    colour = {"faster": "green", "slower": "red", "no significant change": "dim"}
+    colour = {
+        "faster": "green",
+        "slower": "red",
+        "no significant change": "dim",
+        "one value each: no interval": "yellow",
+    }
     for r in rows:
         table.add_row(
             r["timing"],
             f"{r['old_mean_s']:.4g}",
             f"{r['new_mean_s']:.4g}",
             f"{r['change']:+.1%}",
-            f"[{r['ci_low']:+.1%}, {r['ci_high']:+.1%}]",
+            f"[{r['ci_low']:+.1%}, {r['ci_high']:+.1%}]" if r["n_old"] + r["n_new"] > 2 else "-",
             f"[{colour[r['verdict']]}]{r['verdict']}[/]",
         )
     console.print(table)
@@ -156,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("figure", "old", "new"):
         singles.add_column(col, justify="left" if col == "figure" else "right")
     for key in [k for k in h_new if k != "targets_met" and not k.endswith("_status")]:
-        fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
-        singles.add_row(key, fmt(h_old.get(key, "-")), fmt(h_new.get(key)))
+        singles.add_row(key, _fmt(h_old.get(key, "-")), _fmt(h_new.get(key)))
     for key, ok in h_new.get("targets_met", {}).items():
         was = h_old.get("targets_met", {}).get(key)
         singles.add_row(

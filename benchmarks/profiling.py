@@ -161,11 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     from run import code_identity
 
-    code = code_identity()
-    title += (
-        f"; sources {code['sources_sha256']} (git {code.get('git_revision', '?')[:10]}"
-        f"{', modified' if code.get('model_sources_modified') else ''})"
+    import inverse_qe
+
+    code = code_identity(Path(inverse_qe.__file__).resolve().parents[1])
+    where = Path(inverse_qe.__file__).resolve().parents[1]
+    tree = (
+        f"the working tree at git {code.get('git_revision', '?')[:10]}"
+        f"{', modified' if code.get('model_sources_modified') else ''}"
+        if where == HERE.parent
+        else f"imported from {where}"
     )
+    title += f"; model sources {code['model_sha256']} ({tree})"
     text = markdown(inclusive, own, by_model, total, args.top, title)
     print(text)
     if args.out:

@@ -464,7 +464,13 @@ def code_identity(source_root: Path = ROOT) -> dict:
     for path in sources:
         digest.update(str(path.relative_to(source_root)).encode())
         digest.update(path.read_bytes())
-    info = {"sources_sha256": digest.hexdigest()[:16]}
+    # The model alone (what a run executes), comparable with a commit's tree.
+    model = hashlib.sha256()
+    for path in sources:
+        if path.relative_to(package).parts[0] in ("model", "agents", "scenarios"):
+            model.update(str(path.relative_to(source_root)).encode())
+            model.update(path.read_bytes())
+    info = {"sources_sha256": digest.hexdigest()[:16], "model_sha256": model.hexdigest()[:16]}
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         git = ["git", "-C", str(ROOT)]
         info["git_revision"] = subprocess.check_output(
