@@ -50,7 +50,10 @@ def timings(results: dict) -> dict[str, list[float]]:
     for name, c in results.get("configurations", {}).items():
         if c.get("status") != "ok":
             continue
-        if "workers" in c and isinstance(c["workers"], dict):
+        if "wall_median" in c:  # the whole command-line process
+            out[f"{name} wall"] = c["wall"]
+            out[f"{name} CPU time"] = c["cpu"]
+        elif "workers" in c and isinstance(c["workers"], dict):
             for w, v in c["workers"].items():
                 out[f"{name} map, {w} worker(s)"] = v["map"]
                 out[f"{name} total, {w} worker(s)"] = v["total"]

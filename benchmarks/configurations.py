@@ -50,7 +50,8 @@ class Configuration:
             exercises every code path and fills the caches; a long one only costs time.
         timeout: seconds before the configuration's subprocess is stopped and the
             configuration recorded as a timeout.
-        kind: ``model`` (time construction and run) or ``monte_carlo`` (time a process pool).
+        kind: ``model`` (time construction and run), ``cli`` (time the whole ``inverse-qe
+            run`` process) or ``monte_carlo`` (time a process pool).
         workers: pool sizes (monte_carlo only).
     """
 
@@ -99,6 +100,15 @@ CONFIGURATIONS: dict[str, Configuration] = {
             replications=1,
             warmups=1,
             warmup_weeks=2,
+        ),
+        Configuration(
+            "cli_run",
+            "the whole `inverse-qe run` process: default scenario, files and figure",
+            seeds=1,
+            replications=3,
+            warmups=1,
+            timeout=300.0,
+            kind="cli",
         ),
         Configuration(
             "monte_carlo",

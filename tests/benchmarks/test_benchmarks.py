@@ -182,3 +182,25 @@ def test_bootstrap_interval_separates_change_from_noise(bench):
     assert high < 0
     change, low, high = compare.bootstrap_change(old, [1.01, 0.99, 1.00, 1.02, 1.00])
     assert low < 0 < high
+
+
+def test_cli_configuration_times_the_whole_command(tmp_path):
+    out = tmp_path / "cli.json"
+    done = _run(
+        "--config",
+        "cli_run",
+        "--replications",
+        "1",
+        "--warmups",
+        "0",
+        "--no-scaling",
+        "--no-kernel",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    cli = json.loads(out.read_text())["configurations"]["cli_run"]
+    assert cli["status"] == "ok"
+    assert {"timeseries.csv", "summary.json", "dashboard.png"} <= set(cli["files"])
+    assert cli["wall"][0] > 0 and cli["cpu"][0] > 0
