@@ -12,25 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
-    return value
+from inverse_qe.cli import whole_number
 
 
 def _fraction(text: str) -> float:
@@ -47,16 +29,16 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
     runs = parser.add_argument_group("runs")
     runs.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=whole_number(1),
         metavar="N",
         default=seeds,
         help=f"seeds per scenario or design point (default {seeds}); all share them",
     )
     runs.add_argument(
-        "--first-seed", type=_seed, default=0, metavar="K", help="first seed (default 0)"
+        "--first-seed", type=whole_number(0), default=0, metavar="K", help="first seed (default 0)"
     )
     runs.add_argument(
-        "--weeks", type=_positive_int, metavar="N", help="run length (default: the scenario's)"
+        "--weeks", type=whole_number(1), metavar="N", help="run length (default: the scenario's)"
     )
     runs.add_argument(
         "--set",
@@ -69,7 +51,7 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
     execution = parser.add_argument_group("execution and results")
     execution.add_argument(
         "--workers",
-        type=_positive_int,
+        type=whole_number(1),
         metavar="N",
         help="processes (default: all cores; 1 runs in this process)",
     )
@@ -132,7 +114,7 @@ def register(commands) -> None:
     )
     sweep.add_argument(
         "--runs",
-        type=_positive_int,
+        type=whole_number(1),
         metavar="K",
         help="design size: lhs points, or the Sobol' base sample (a power of two: N(d+2)"
         " points); default 32",
@@ -146,7 +128,7 @@ def register(commands) -> None:
         " risk_asset_value_change, min_water_level, peak_yield_10y (the default set)",
     )
     sweep.add_argument(
-        "--design-seed", type=_seed, default=0, metavar="SEED", help="seed of the design"
+        "--design-seed", type=whole_number(0), default=0, metavar="SEED", help="seed of the design"
     )
     _common(sweep, seeds=4)
     sweep.set_defaults(handler=cmd_sweep)
