@@ -10,14 +10,14 @@ Scaling to N funds (``--fund-scaling``):
 * ``split`` (the default): every strategy's ``count`` is scaled by N/100 keeping the
   strategy mix, and its total ``equity`` is kept, so the same hedge-fund sector is split
   among more, smaller funds. The economy is the same; only its granularity changes, so
-  the macro results stay put (forced sales by reason agree with the 100-fund default to
-  a few parts per million at 1,000 and 3,000 funds) and run time over N measures the
-  cost of the funds, not a different crisis.
+  the macro results stay put (final prices agree with the 100-fund run to 3e-11 and
+  forced sales by reason to 6e-4 or better up to 10,000 funds) and run time over N
+  measures the cost of the funds, not a different crisis.
 * ``replicate``: funds keep their size: ``count`` and ``equity`` are both scaled by
   N/100, and every asset's ``units`` is raised by the extra funds' opening holdings so
   that they fit (the value investors keep the same residual). The hedge-fund sector then
   owns most of every market and the crisis is a different one (at 3,000 funds it sells
-  about 25 times as much), so it is offered for comparison, not used for the scaling fit.
+  26 times as much), so it is offered for comparison, not used for the scaling fit.
 """
 
 from __future__ import annotations
