@@ -737,6 +737,7 @@ def _scaling_point(p: dict) -> dict:
         "flows_per_run",
         "run_per_fund_week_us",
         "run_cpu_median",
+        "load_average",
     )
     return {"hedge_funds": p["configuration"]["hedge_funds"], **{k: p.get(k) for k in keys}}
 
