@@ -381,9 +381,14 @@ def run_fire_sale(
             "cash_needed", _float_array("cash_needed", need_arr, (n_holders,))
         )
     order_arr = None if orders is None else _float_array("orders", orders, (n_holders, n_assets))
-    order_index = (
-        _sale_order_index(sale_order, n_holders, n_assets) if liquidation == "waterfall" else None
-    )
+    if liquidation != "waterfall":
+        order_index = None
+    elif waterfall_rows is not None and np.ndim(sale_order) == 2:
+        # Mixed rules: rank only the rows that sell by waterfall.
+        subset = np.asarray(sale_order)[waterfall_rows]
+        order_index = _sale_order_index(subset, subset.shape[0], n_assets)
+    else:
+        order_index = _sale_order_index(sale_order, n_holders, n_assets)
 
     # ---- pre-shock balance sheet --------------------------------------------------
     cash_before, debt_before = cash_now.copy(), debt_now.copy()
@@ -455,11 +460,10 @@ def run_fire_sale(
         elif waterfall_rows is None:
             forced_sales = _allocate_waterfall(h, book, forced, order_index)
         else:
-            forced_sales = np.where(
-                waterfall_rows[:, None],
-                _allocate_waterfall(h, book, forced, order_index),
-                _allocate_pro_rata(h, book, forced),
-            )
+            # Only the few waterfall holders pay for the sort-and-cumsum allocation.
+            forced_sales = _allocate_pro_rata(h, book, forced)
+            rows = waterfall_rows
+            forced_sales[rows] = _allocate_waterfall(h[rows], book[rows], forced[rows], order_index)
 
         # 4. Discretionary orders, round 1 only.
         order_sales, buys = no_trades, no_trades
