@@ -741,7 +741,7 @@ class BathtubModel(mesa.Model):
             max_rounds=MARGIN_ROUNDS,
             kind="forced_sale",
         )
-        for r in np.flatnonzero(done.result.insolvent):
+        for r in np.flatnonzero(done.insolvent):
             if self.kinds[r] == "hedge_fund" and int(r) not in self.defaulted:
                 self.defaulted.add(int(r))
                 self.events.add(

@@ -10,8 +10,6 @@ of the round before them that hit the same assets, so cascades can be traced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from inverse_qe.model.events import ForcedSale, MarginCall
@@ -23,15 +21,6 @@ MAX_CAUSES = 3
 #: this share of the largest sale of its round.
 MIN_CAUSE = 0.05
 MIN_CAUSE_SHARE = 0.01
-
-
-@dataclass
-class Clearing:
-    """What one call to :func:`clear` did, in model terms."""
-
-    result: FireSaleResult
-    forced: np.ndarray  # holders x assets, dollars sold under compulsion
-    volume: float  # dollars traded (sold) over all rounds
 
 
 class CauseTracker:
@@ -103,8 +92,8 @@ def clear(
     target_leverage: np.ndarray | None = None,
     max_rounds: int = 1,
     kind: str = "trade",
-) -> Clearing:
-    """Clear one batch of orders and forced sales, and book it.
+) -> FireSaleResult:
+    """Clear one batch of orders and forced sales, and book it; returns the engine's result.
 
     Args:
         model: the :class:`~inverse_qe.model.bathtub.BathtubModel`.
@@ -146,22 +135,18 @@ def clear(
     discretionary_sells = (
         np.zeros_like(holdings_value) if orders is None else -np.minimum(orders, 0)
     )
-    forced_total = np.zeros_like(holdings_value)
-    volume = 0.0
     for r, (sold, bought, returns) in enumerate(
         zip(result.round_sales, result.round_buys, result.round_returns, strict=True)
     ):
         _book_round(model, sold, bought, returns, kind)
         forced = np.maximum(sold - discretionary_sells, 0.0) if r == 0 else sold
-        forced_total += forced
-        volume += float(sold.sum())
         if reasons is not None:
             _record_forced_sales(model, forced, reasons, r + 1)
     repaid = debt_before - result.debt
     borrowers = np.flatnonzero(repaid > 1e-12)
     if borrowers.size:
         ledger.repay_many(borrowers, model.rows.banks, repaid[borrowers], "debt_repayment")
-    return Clearing(result, forced_total, volume)
+    return result
 
 
 def _book_round(model, sold, bought, returns, kind: str) -> None:
