@@ -199,6 +199,17 @@ def check_output_dir(out: Path) -> None:
         raise OutputExistsError(f"{out} already exists and is not empty; choose another --out")
 
 
+def write_tables(model, directory: Path) -> None:
+    """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``."""
+    directory = Path(directory)
+    timeseries(model).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
+    flows(model).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
+    balances(model).to_csv(directory / "balances.csv", index=False, float_format="%.10g")
+    with open(directory / "events.jsonl", "w", encoding="utf-8") as handle:
+        for event in model.events:
+            handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
+
+
 def write_run(model, out: Path, *, extra_manifest: dict | None = None, figure: bool = True) -> Path:
     """Write every output file of a finished run into ``out`` atomically."""
     out = Path(out)
@@ -207,12 +218,7 @@ def write_run(model, out: Path, *, extra_manifest: dict | None = None, figure: b
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; results are for everyone to read
     try:
-        timeseries(model).to_csv(staging / "timeseries.csv", index=False, float_format="%.10g")
-        flows(model).to_csv(staging / "flows.csv", index=False, float_format="%.10g")
-        balances(model).to_csv(staging / "balances.csv", index=False, float_format="%.10g")
-        with open(staging / "events.jsonl", "w", encoding="utf-8") as handle:
-            for event in model.events:
-                handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
+        write_tables(model, staging)
         (staging / "network.json").write_text(json.dumps(network(model), indent=1))
         headline = summary(model)
         (staging / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
