@@ -472,9 +472,9 @@ def apply(ledger: Ledger, op: tuple) -> None:
         lender = j
         owed = ledger.debt[i]
         if i != lender and owed > 0:
-            ledger.repay_many(
-                np.array([i]), lender, np.array([f * min(owed, ledger.cash[i])]), kind
-            )
+            # Trading at rounded prices can leave a holder a few 1e-15 overdrawn: repay nothing.
+            repaid = f * max(min(owed, ledger.cash[i]), 0.0)
+            ledger.repay_many(np.array([i]), lender, np.array([repaid]), kind)
     elif kind == "issue":
         ledger.issue(i, j, 50.0 * f, 1.0)
     elif kind == "retire":
