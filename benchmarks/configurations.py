@@ -158,7 +158,7 @@ def hedge_fund_overrides(scenario, n_funds: int | None, mode: str = "split") -> 
         for i, (s, c) in enumerate(zip(strategies, counts, strict=True)):
             factor = c / s.count if s.count else 0.0
             overrides.append(f"hedge_funds.strategies.{i}.equity={s.equity * factor!r}")
-            # Opening positions (BathtubModel._build): weights x (equity x leverage - cash).
+            # Opening positions (HedgeFunds.open_accounts): weights x (equity x leverage - cash).
             invested = s.equity * (s.leverage - hf.cash_share)
             total_weight = sum(s.weights.values())
             for asset, w in s.weights.items():

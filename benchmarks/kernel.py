@@ -3,23 +3,25 @@
 What the model does for N hedge funds each week, with no agents, no events, no ledger
 flows and no data collection: the practical floor of its cost per hedge-fund-week.
 
-Mirrors, in the model's order (``inverse_qe/model/bathtub.py``):
+Mirrors, in the model's order (``inverse_qe/model/bathtub.py``, the rules in
+``inverse_qe/agents/hedge_fund.py``):
 
-1. redemptions due: cash pays first, the rest must be raised by selling;
+1. redemptions due (``HedgeFunds.payments_due``): cash pays first, the rest must be
+   raised by selling;
 2. re-levering buys toward the target leverage, borrowed from the prime brokers
-   (``agents.hedge_fund.relever_orders``, credit rationed by the brokers' cash);
+   (``HedgeFunds.orders``, ``relever_orders``, credit rationed by the brokers' cash);
 3. clearing of the funding sales and the buys (``model.clearing.clear`` ->
    ``model.firesale.run_fire_sale``): cash-need sales pro rata to holdings, buys in round
    one, all trades of a round at one price per asset with exponential price impact
    ``1 / (elasticity x depth x market value)``, up to ``FUNDING_ROUNDS`` rounds;
    redemptions are then paid;
 4. the weekly price update: fundamental news and the decay of the flow distortion;
-5. margin checks (``BathtubModel._margin_checks``): valuation, leverage, haircuts raised
-   by realised volatility, leverage limits, and up to ``MARGIN_ROUNDS`` rounds of
-   deleveraging (repay from free cash, sell pro rata, clear with impact) until nobody is
-   over its limit;
-6. redemption notices (``BathtubModel._redemption_notices``): trailing return of equity
-   over the lookback, flow-performance fraction, due after the notice lag.
+5. margin checks (``HedgeFunds.margin_terms``, cleared by ``BathtubModel._margin_checks``):
+   valuation, leverage, haircuts raised by realised volatility, leverage limits, and up
+   to ``MARGIN_ROUNDS`` rounds of deleveraging (repay from free cash, sell pro rata,
+   clear with impact) until nobody is over its limit;
+6. redemption notices (``HedgeFunds.notices``): trailing return of equity over the
+   lookback, flow-performance fraction, due after the notice lag.
 
 The rest of the economy is one absorber at the clearing price (it takes the net of every
 round, as households and value investors do in the model). Sums over funds are taken in
@@ -107,7 +109,7 @@ def model_drive(scenario, weeks: int, seed: int = 1) -> dict[str, np.ndarray]:
 def build_state(
     scenario, n_funds: int | None, seed: int = 1, drive: dict | None = None
 ) -> KernelState:
-    """Funds sized and positioned as ``BathtubModel._build`` does (``split`` scaling).
+    """Funds sized and positioned as ``agents.hedge_fund.HedgeFunds`` does (``split`` scaling).
 
     ``drive`` is :func:`model_drive`'s result, or None for random news.
     """

@@ -125,7 +125,7 @@ def summary(model) -> dict[str, Any]:
         "min_water_level_week": int(np.argmin(water)),
         "water_level_change": float(water[-1] - water[0]),
         "min_dry_powder": float(dry.min()),
-        "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereigns},
+        "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereign_funds},
         "forced_sales": {**forced, "total": float(sum(forced.values()))},
         "margin_calls": int(ts.series("margin_calls").sum()),
         "largest_cascade": None

@@ -14,9 +14,17 @@ Rules (``rule`` in the scenario), each a function of last week's state:
   (every ``meeting_interval`` weeks) down to ``min_rate`` and buys ``qe_pace`` of
   treasuries a week.
 
+A move is announced (a ``PolicyChange`` event) once it adds up to a quarter
+point since the last announcement, or when the stance changes (the rule's reason,
+or QE turning into QT or back).
+
 The RRP facility takes money-fund cash when its rate beats the market's and
 gives it back to the tub when market yields rise above it (the plumbing): the
 balance moves toward ``capacity x logistic((rrp rate - policy rate) / sensitivity)``.
+Money funds are part of the households' row, so that is whose cash moves.
+
+Each week the bank buys ``qe_pace`` of treasuries (QE) or, when the pace is
+negative, sells up to what it holds (QT); it pays with reserves it creates.
 """
 
 from __future__ import annotations
@@ -25,6 +33,12 @@ import math
 from dataclasses import dataclass
 
 import mesa
+import numpy as np
+
+from inverse_qe.model.events import PolicyChange
+
+#: A policy-rate move is announced (a PolicyChange event) once it adds up to this much.
+POLICY_STEP = 0.0025
 
 
 @dataclass
@@ -65,7 +79,7 @@ def rrp_target(capacity, rrp_rate, market_rate, sensitivity):
 
 
 class CentralBank(mesa.Agent):
-    """The central bank, with a pluggable policy rule."""
+    """The central bank, with a pluggable policy rule; it also runs the RRP facility."""
 
     def __init__(self, model, row: int, spec, paths):
         super().__init__(model)
@@ -78,8 +92,51 @@ class CentralBank(mesa.Agent):
             float(paths["qe_pace"][0]),
             float(paths["policy_rate"][0] + paths["rrp_rate_spread"][0]),
         )
+        self.opening_rate = self.state.policy_rate
+        self.announced_rate = self.opening_rate
         self.stress_history: list[float] = []
         self.pivot_week: int | None = None
+
+    def open_accounts(self) -> None:
+        """Its treasury portfolio (reserves are created as it buys) and the RRP balance."""
+        ledger, markets = self.model.ledger, self.model.markets
+        treasuries = markets.names[markets.treasury]
+        ledger.open_account(
+            self.name, 0.0, markets.units({treasuries: self.spec.treasury_holdings})
+        )
+        ledger.open_account("rrp", self.spec.rrp_balance)
+
+    @property
+    def rate_gap(self) -> float:
+        """Policy rate minus its opening level: what makes holding cash cheaper or dearer."""
+        return self.state.policy_rate - self.opening_rate
+
+    def policy(self, gap: float, stress: float) -> None:
+        """This week's policy from last week's conditions, announced when it moved enough.
+
+        Args:
+            gap: log of risk-asset value over its opening level.
+            stress: the markets' stress index.
+        """
+        previous = self.state
+        state = self.set_policy(self.model.week, gap, stress)
+        moved = abs(state.policy_rate - self.announced_rate) >= POLICY_STEP - 1e-12
+        if (
+            moved
+            or state.reason != previous.reason
+            or np.sign(state.qe_pace) != np.sign(previous.qe_pace)
+        ):
+            self.model.events.add(
+                PolicyChange(
+                    week=self.model.week,
+                    holder=self.name,
+                    policy_rate=state.policy_rate,
+                    previous_rate=self.announced_rate,
+                    qe_pace=state.qe_pace,
+                    reason=state.reason,
+                )
+            )
+            self.announced_rate = state.policy_rate
 
     def set_policy(self, week: int, gap: float, stress: float) -> PolicyState:
         """Decide this week's policy rate, QE pace and RRP rate from last week's state."""
@@ -122,3 +179,23 @@ class CentralBank(mesa.Agent):
             s.rrp_capacity, self.state.rrp_rate, self.state.policy_rate, s.rrp_sensitivity
         )
         return s.rrp_speed * (target - rrp_balance)
+
+    def rrp_plumbing(self) -> None:
+        """Money funds move cash into the RRP, or out of it into the tub, toward its target."""
+        ledger, rows = self.model.ledger, self.model.rows
+        flow = self.rrp_flow(float(ledger.cash[rows.rrp]))
+        if flow > 0:
+            deposit = min(flow, max(ledger.cash[rows.households], 0.0))
+            ledger.pay(rows.households, rows.rrp, deposit, "rrp_deposit")
+        elif flow < 0:
+            withdrawal = min(-flow, ledger.cash[rows.rrp])
+            ledger.pay(rows.rrp, rows.households, withdrawal, "rrp_withdrawal")
+
+    def orders(self) -> np.ndarray:
+        """QE buys ``qe_pace`` of treasuries; QT sells as much, or what it still holds."""
+        markets, treasuries = self.model.markets, self.model.markets.treasury
+        orders = np.zeros(len(markets.names))
+        held = self.model.ledger.holdings[self.row, treasuries] * markets.price[treasuries]
+        pace = self.state.qe_pace
+        orders[treasuries] = pace if pace > 0 else -min(-pace, held)
+        return orders

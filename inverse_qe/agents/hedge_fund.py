@@ -1,15 +1,43 @@
 """Hedge funds: leveraged, hit by margin calls and by their investors' redemptions.
 
 Funds of a strategy share a portfolio shape, so funds with overlapping holdings
-are hit by each other's sales: the cascade. The rules below work on arrays over
-all funds at once (one fund is an array of length one); the :class:`HedgeFund`
-agent is the entry point that names a fund and its row in the ledger.
+are hit by each other's sales: the cascade. A week of the sector, in order:
+
+* **Payments due.** Redemptions notified earlier fall due; cash pays first, the
+  rest is raised by selling ("redemption" sales, pro rata to holdings).
+* **Orders.** A fund below its target leverage re-levers: it buys part of the gap
+  in its strategy's weights, borrowing from its prime brokers what its spare
+  cash does not cover; brokers ration credit when their own cash runs short.
+* **Settlement**, after the week's clearing: redemptions are paid to the
+  investors (households); any part cash cannot pay is a ``Default`` event.
+* **Margin checks**, after prices move: each fund's leverage limit shrinks as
+  haircuts rise with recent volatility (procyclical margins); a fund above it
+  must deleverage to a target a ``deleverage_buffer`` below the limit. The sales
+  clear together and may push other funds over their limits, for several rounds
+  within the week (the clearing records the ``MarginCall`` and ``ForcedSale``
+  events); a fund whose equity is gone is a ``Default`` event, once.
+* **Notices.** Investors give notice after poor returns (flow-performance), due
+  after the notice lag (a ``Redemption`` event).
+* **Money demand**: the cash the fund keeps (``cash_share`` of equity) plus the
+  redemptions due over the payments horizon.
+
+The rules below work on arrays over all funds at once (one fund is an array of
+length one); the :class:`HedgeFund` agent names a fund and its row in the ledger,
+and :class:`HedgeFunds` runs the whole sector's week.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import mesa
 import numpy as np
+
+from inverse_qe.agents.portfolio import weights_from
+from inverse_qe.model.events import Default, Redemption
+
+#: A sale made to meet margin calls is recorded with this reason.
+MARGIN_REASON = "margin"
 
 
 class HedgeFund(mesa.Agent):
@@ -29,6 +57,11 @@ class HedgeFund(mesa.Agent):
         ledger = self.model.ledger
         value = ledger.holdings[self.row] @ self.model.markets.price
         return float(leverage(value, ledger.cash[self.row], ledger.debt[self.row]))
+
+
+def fund_names(strategies) -> list[str]:
+    """The ledger names of the funds, strategy by strategy: ``<strategy>_001``, ..."""
+    return [f"{s.name}_{j + 1:03d}" for s in strategies for j in range(s.count)]
 
 
 def equity(holdings_value, cash, debt):
@@ -94,3 +127,201 @@ def relever_orders(holdings_value, cash, debt, weights, target_leverage, cash_sh
     orders = underweight * np.minimum(scale, 1.0)[:, None]
     borrowing = np.maximum(orders.sum(axis=1) - np.maximum(cash - desired_cash, 0.0), 0.0)
     return orders, borrowing
+
+
+class HedgeFunds:
+    """Every hedge fund of the scenario, each rule applied to all funds at once.
+
+    A strategy's equity is split among its funds with lognormal dispersion (the
+    sizes are drawn, the total is the scenario's); each fund holds the strategy's
+    weights at its target leverage, the debt owed to the prime brokers.
+
+    Args:
+        model: the model whose ledger, markets and events the funds use.
+        spec: the scenario's ``hedge_funds`` table.
+        rng: the generator the fund sizes are drawn from.
+    """
+
+    #: The reason recorded on the sales that pay redemptions.
+    SALE_REASON = "redemption"
+
+    def __init__(self, model, spec, rng: np.random.Generator) -> None:
+        self.model = model
+        self.spec = spec
+        strategies = [s for s in spec.strategies for _ in range(s.count)]
+        self.members = [
+            HedgeFund(model, name, model.ledger.index[name], s.name, s.leverage, s.leverage_limit)
+            for name, s in zip(fund_names(spec.strategies), strategies, strict=True)
+        ]
+        self.rows = np.array([fund.row for fund in self.members], dtype=int)
+        n, assets = len(self.members), model.markets.names
+        self.weights = np.zeros((n, len(assets)))
+        self.target_leverage = np.zeros(n)
+        self.leverage_limit = np.zeros(n)
+        self.opening_equity = np.zeros(n)
+        start = 0
+        for strategy in spec.strategies:
+            block = slice(start, start + strategy.count)
+            draws = rng.lognormal(0.0, spec.size_dispersion, strategy.count)
+            self.opening_equity[block] = (
+                strategy.equity * draws / draws.sum() if strategy.count else 0.0
+            )
+            self.weights[block] = weights_from(strategy.weights, assets)
+            self.target_leverage[block] = strategy.leverage
+            self.leverage_limit[block] = strategy.leverage_limit
+            start += strategy.count
+        # Redemptions notified, by the week they fall due (one spare week past the end).
+        self.pending_redemptions = np.zeros((model.weeks + 2, n))
+        self.redemptions_due = np.zeros(n)
+        self.redemptions_paid = 0.0
+        self.money_demand = np.zeros(n)
+        self.defaulted: set[int] = set()
+        self._equity_history: list[np.ndarray] = []
+
+    def __iter__(self) -> Iterator[HedgeFund]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def open_accounts(self) -> None:
+        """Cash, positions at the target leverage, and the loan from the prime brokers."""
+        ledger, markets = self.model.ledger, self.model.markets
+        sizes = self.opening_equity
+        gross = sizes * self.target_leverage
+        cash = self.spec.cash_share * sizes
+        positions = self.weights * (gross - cash)[:, None] / markets.price
+        for j, fund in enumerate(self.members):
+            ledger.open_account(
+                fund.name, cash[j], dict(zip(markets.names, positions[j], strict=True))
+            )
+            ledger.open_loan("banks", fund.name, gross[j] - sizes[j])
+
+    def _books(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Funds x assets holdings value, cash and debt per fund, now."""
+        ledger, rows = self.model.ledger, self.rows
+        return (
+            ledger.holdings[rows] * self.model.markets.price,
+            ledger.cash[rows],
+            ledger.debt[rows],
+        )
+
+    def update_money_demand(self) -> np.ndarray:
+        """Cash wanted: the share of equity kept in cash plus redemptions due soon."""
+        model = self.model
+        value, cash, debt = self._books()
+        wealth = value.sum(axis=1) + cash - debt
+        week, horizon = model.week, model.config.money_demand.payments_horizon
+        due = self.pending_redemptions[week + 1 : week + 1 + horizon].sum(axis=0)
+        self.money_demand = self.spec.cash_share * np.maximum(wealth, 0.0) + due
+        return self.money_demand
+
+    def payments_due(self) -> np.ndarray:
+        """Redemptions due this week; returns the part cash cannot pay, per fund."""
+        self.redemptions_due = self.pending_redemptions[self.model.week]
+        return np.maximum(self.redemptions_due - self.model.ledger.cash[self.rows], 0.0)
+
+    def orders(self) -> np.ndarray:
+        """Funds x assets re-levering buys, with the credit they draw from prime brokers."""
+        model, s = self.model, self.spec
+        ledger, banks = model.ledger, model.rows.banks
+        value, cash, debt = self._books()
+        buys, borrowing = relever_orders(
+            value, cash, debt, self.weights, self.target_leverage, s.cash_share, s.relever_speed
+        )
+        room = max(float(ledger.cash[banks]), 0.0)
+        if borrowing.sum() > room:  # prime brokers ration credit when their cash runs short
+            scale = room / borrowing.sum()
+            borrowing *= scale
+            buys *= scale
+        drawing = borrowing > 0
+        ledger.lend_many(banks, self.rows[drawing], borrowing[drawing], "margin_loan")
+        return buys
+
+    def settle(self) -> None:
+        """Pay the redemptions due to investors (households) from cash."""
+        model = self.model
+        ledger, rows = model.ledger, self.rows
+        due = self.redemptions_due
+        paid = np.minimum(due, np.maximum(ledger.cash[rows], 0.0))
+        ledger.pay_many(rows, np.full(rows.size, model.rows.households), paid, "redemption")
+        self.redemptions_paid = float(paid.sum())
+        short = due - paid
+        for j in np.flatnonzero(short > 1e-9):
+            model.events.add(
+                Default(
+                    week=model.week,
+                    holder=self.members[j].name,
+                    shortfall=float(short[j]),
+                    what="redemption",
+                )
+            )
+
+    def margin_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per fund: leverage now, the limit that triggers a margin call, the target after it.
+
+        The limit is the strategy's, shrunk by haircuts raised with recent
+        volatility; a fund over it deleverages to ``deleverage_buffer`` below it
+        (never below no leverage at all).
+        """
+        model, s = self.model, self.spec
+        markets = model.markets
+        value, cash, debt = self._books()
+        weights = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-12)
+        limit = leverage_limits(
+            self.leverage_limit,
+            weights,
+            markets.base_haircut,
+            markets.haircuts(s.haircut_volatility_beta),
+        )
+        target = np.maximum(1.0, limit * (1.0 - s.deleverage_buffer))
+        now = leverage(value.sum(axis=1), cash, np.maximum(debt, 0.0))
+        return now, limit, target
+
+    def record_defaults(self, insolvent: np.ndarray) -> None:
+        """A ``Default`` event for each fund whose equity is gone, the first time only."""
+        model = self.model
+        ledger, price = model.ledger, model.markets.price
+        for j in np.flatnonzero(insolvent):
+            row = int(self.rows[j])
+            if row in self.defaulted:
+                continue
+            self.defaulted.add(row)
+            equity_now = ledger.holdings[row] @ price + ledger.cash[row] - ledger.debt[row]
+            model.events.add(
+                Default(
+                    week=model.week,
+                    holder=self.members[j].name,
+                    shortfall=float(-equity_now),
+                    what="equity",
+                )
+            )
+
+    def notices(self) -> None:
+        """Investors give notice after poor returns; the money is due after the lag."""
+        model, s = self.model, self.spec
+        value, cash, debt = self._books()
+        equity_now = value.sum(axis=1) + cash - debt
+        self._equity_history.append(equity_now)
+        lookback = s.redemption_lookback
+        if len(self._equity_history) <= lookback:
+            return
+        past = self._equity_history[-(lookback + 1)]
+        trailing = np.where(past > 0, equity_now / np.where(past > 0, past, 1.0) - 1.0, -1.0)
+        already = self.pending_redemptions[model.week + 1 :].sum(axis=0)
+        fraction = redemption_fraction(
+            trailing, s.redemption_threshold, s.redemption_sensitivity, s.redemption_max
+        )
+        amount = np.where(already > 0, 0.0, fraction * np.maximum(equity_now, 0.0))
+        due = min(model.week + max(s.redemption_notice, 1), model.weeks + 1)
+        self.pending_redemptions[due] += amount
+        for j in np.flatnonzero(amount > 1e-6):
+            model.events.add(
+                Redemption(
+                    week=model.week,
+                    holder=self.members[j].name,
+                    amount=float(amount[j]),
+                    trailing_return=float(trailing[j]),
+                    due_week=due,
+                )
+            )

@@ -16,6 +16,27 @@ def money_demand_share(base_share, rate_gap, stress, rate_sensitivity, stress_se
     return np.clip(share, 0.0, 1.0)
 
 
+def wealth_money_demand(model, row: int, base_share: float) -> float:
+    """Money demand of an unlevered investor: its cash share of wealth, now (DESIGN §3a).
+
+    Shared by households and value investors: ``money_demand_share`` of net
+    worth, with the share raised by the policy rate's rise since the start and by
+    the markets' stress.
+    """
+    ledger, md = model.ledger, model.config.money_demand
+    wealth = (
+        (ledger.holdings[row] * model.markets.price).sum() + ledger.cash[row] - ledger.debt[row]
+    )
+    share = money_demand_share(
+        base_share,
+        model.central_bank.rate_gap,
+        model.markets.stress,
+        md.rate_sensitivity,
+        md.stress_sensitivity,
+    )
+    return share * max(wealth, 0.0)
+
+
 def rebalance_orders(holdings_value, cash, money_demand, target_weights, speed, *, sell=True):
     """Orders that move a portfolio part of the way toward its target weights.
 

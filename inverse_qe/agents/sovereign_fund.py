@@ -1,18 +1,32 @@
 """Sovereign and strategic investors: dry powder, AI commitments and what they sell.
 
-Each week a fund receives its external inflows (oil revenue) and owes its
-commitment (a capital call paid to AI builders). It pays from cash above its
-buffer. When cash has fallen to the buffer it has *exhausted its dry powder*
-and meets each call by selling, worst performers first (so crypto and SaaS go
-first once they have fallen), then by drawing a margin loan against its
-holdings, and only then misses the call. Cash above its money demand (the
-buffer plus calls due soon) is deployed into its portfolio.
+A week of the sector, in order:
+
+* **Income.** External inflows (oil revenue) arrive from the real economy, fund
+  by fund in a shuffled order.
+* **Payments due.** Each fund owes its commitment (a capital call paid to AI
+  builders) and pays it from cash above its buffer. The first call that takes
+  cash down to the buffer means it has *exhausted its dry powder* (a
+  ``DryPowderExhausted`` event); what cash above the buffer cannot pay is raised
+  by selling ("commitment" sales), worst performers first (so crypto and SaaS go
+  first once they have fallen), or pro rata if its ``liquidation`` says so.
+* **Orders.** Cash above money demand is deployed into its portfolio, at
+  ``deploy_rate`` of the dry powder a week; it sells only when a call forces it.
+* **Settlement**, after the week's clearing: the call is paid from cash above the
+  buffer; if sales fell short it draws a margin loan against its holdings (up
+  to ``margin_loan_limit`` of their value, as far as prime brokers have cash),
+  and only then misses the call (a ``MissedCommitment`` event).
+* **Money demand**: the buffer plus the calls due over the payments horizon.
+  Commitments raise it the way capex raises the hyperscalers'.
 """
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
+
+from inverse_qe.agents.portfolio import rebalance_orders, weights_from
+from inverse_qe.model.events import DryPowderExhausted, MissedCommitment
 
 
 def sale_ranks(trailing_return: np.ndarray, liquidation: str) -> np.ndarray:
@@ -53,3 +67,131 @@ class SovereignFund(mesa.Agent):
     def margin_loan_room(self, holdings_value: float, debt: float) -> float:
         """What it can still borrow against its holdings."""
         return max(0.0, self.spec.margin_loan_limit * holdings_value - max(debt, 0.0))
+
+
+class SovereignFunds:
+    """The sovereign funds together: their calls, what they sell, what they deploy.
+
+    Args:
+        model: the model whose ledger, markets and events the funds use.
+        specs: the scenario's ``sovereign_funds`` list.
+        paths: per fund, weekly arrays ``commitments`` and ``inflows``.
+    """
+
+    #: The reason recorded on the sales that meet capital calls.
+    SALE_REASON = "commitment"
+
+    def __init__(self, model, specs, paths: list[dict[str, np.ndarray]]) -> None:
+        self.model = model
+        self.members = [
+            SovereignFund(model, model.ledger.index[spec.name], spec, fund_paths)
+            for spec, fund_paths in zip(specs, paths, strict=True)
+        ]
+        self.rows = np.array([fund.row for fund in self.members], dtype=int)
+        # Each fund deploys dry powder into the mix of its opening portfolio.
+        self.target_weights = [
+            weights_from(fund.spec.holdings, model.markets.names) for fund in self.members
+        ]
+        self.money_demand = np.zeros(len(self.members))
+        self.commitments_due: list[float] = [0.0] * len(self.members)
+        self.commitments_paid = 0.0  # this week's totals, for the record
+        self.missed = 0.0
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def open_accounts(self) -> None:
+        """Each fund's opening cash (its dry powder) and portfolio."""
+        ledger, markets = self.model.ledger, self.model.markets
+        for fund in self.members:
+            ledger.open_account(fund.name, fund.spec.cash, markets.units(fund.spec.holdings))
+
+    def receive_income(self) -> None:
+        """External inflows (oil revenue) from the real economy."""
+        model = self.model
+        for fund in model.random.sample(self.members, len(self.members)):
+            inflow = float(fund.paths["inflows"][model.week])
+            model.real_economy.pay(fund.row, inflow, "oil_revenue")
+
+    def update_money_demand(self) -> np.ndarray:
+        """Cash wanted: the buffer plus the calls due over the payments horizon, per fund."""
+        week, horizon = self.model.week, self.model.config.money_demand.payments_horizon
+        self.money_demand = np.array(
+            [fund.spec.cash_buffer + fund.commitments_ahead(week, horizon) for fund in self.members]
+        )
+        return self.money_demand
+
+    def payments_due(self) -> np.ndarray:
+        """This week's calls; returns the part cash above the buffer cannot pay, per fund."""
+        model = self.model
+        week = model.week
+        to_raise = np.zeros(len(self.members))
+        for j, fund in enumerate(self.members):
+            due = self.commitments_due[j] = fund.commitment_due(week)
+            cash, buffer = float(model.ledger.cash[fund.row]), fund.spec.cash_buffer
+            if fund.exhausted_week is None and due > 0 and cash - due <= buffer:
+                fund.exhausted_week = week
+                model.events.add(
+                    DryPowderExhausted(week=week, holder=fund.name, cash=cash, buffer=buffer)
+                )
+            to_raise[j] = cash_to_raise(due, cash, buffer)
+        return to_raise
+
+    def orders(self) -> np.ndarray:
+        """Funds x assets buy orders that deploy dry powder (they sell only when forced)."""
+        model = self.model
+        ledger, price = model.ledger, model.markets.price
+        deploy_rate = model.config.money_demand.deploy_rate
+        orders = np.zeros((len(self.members), len(price)))
+        for j, fund in enumerate(self.members):
+            orders[j] = rebalance_orders(
+                ledger.holdings[fund.row] * price,
+                ledger.cash[fund.row],
+                self.money_demand[j],
+                self.target_weights[j],
+                deploy_rate,
+                sell=False,
+            )
+        return orders
+
+    def sale_ranks(self) -> np.ndarray:
+        """Funds x assets order of sale (0 first), by performance since the start."""
+        markets = self.model.markets
+        trailing = markets.trailing_return(self.model.week)
+        ranks = np.zeros((len(self.members), len(markets.names)), dtype=int)
+        for j, fund in enumerate(self.members):
+            ranks[j] = sale_ranks(trailing, fund.spec.liquidation)
+        return ranks
+
+    def settle(self) -> None:
+        """Pay this week's calls, borrowing against holdings where sales fell short."""
+        self.commitments_paid = self.missed = 0.0
+        for fund, commitment in zip(self.members, self.commitments_due, strict=True):
+            if commitment > 0:
+                self._pay_commitment(fund, commitment)
+
+    def _pay_commitment(self, fund: SovereignFund, commitment: float) -> None:
+        model = self.model
+        ledger, banks = model.ledger, model.rows.banks
+        available = max(float(ledger.cash[fund.row]) - fund.spec.cash_buffer, 0.0)
+        if available < commitment:
+            value = float((ledger.holdings[fund.row] * model.markets.price).sum())
+            loan = min(
+                commitment - available,
+                fund.margin_loan_room(value, ledger.debt[fund.row]),
+                max(float(ledger.cash[banks]), 0.0),
+            )
+            if loan > 1e-9:
+                ledger.lend(banks, fund.row, loan, "margin_loan")
+                available += loan
+        paid = min(commitment, available, float(ledger.cash[fund.row]))
+        ledger.pay(fund.row, model.rows.suppliers, paid, "commitment")
+        self.commitments_paid += paid
+        if paid < commitment - 1e-9:
+            self.missed += commitment - paid
+            model.events.add(
+                MissedCommitment(week=model.week, holder=fund.name, due=commitment, paid=paid)
+            )

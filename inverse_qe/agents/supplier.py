@@ -4,7 +4,9 @@ A share ``memory_share`` of receipts becomes memory makers' earnings (their
 fundamental rises: near-term cash flows). Of the cash, ``recycling`` returns to
 the financial tub as deposits of households and suppliers' owners; the rest
 leaves into the real economy (plant, wages, imports): the leak that makes capex
-drain the tub the way QT does.
+drain the tub the way QT does. They pass everything on in the week it arrives
+(``settle``, after hyperscalers and sovereign funds have paid), and the growth of
+memory makers' smoothed earnings feeds the week's price update.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class Suppliers(mesa.Agent):
         self.memory_share = memory_share
         self.base_earnings = base_earnings
         self.smoothed_earnings: float | None = None
+        self.earnings_growth = 0.0  # this week's, read by the price update
+
+    def settle(self) -> None:
+        """Pass this week's receipts on: part back to the tub, the rest leaks."""
+        ledger, rows = self.model.ledger, self.model.rows
+        receipts = float(ledger.cash[self.row])
+        back, leak = split_receipts(receipts, self.recycling)
+        ledger.pay(self.row, rows.households, back, "supplier_recycling")
+        ledger.pay(self.row, rows.real_economy, leak, "capex_leakage")
+        self.earnings_growth = self.memory_earnings_growth(receipts)
 
     def memory_earnings_growth(self, receipts: float, smoothing: float = 1 / 13) -> float:
         """Log growth of memory makers' smoothed weekly earnings (0 the first week)."""

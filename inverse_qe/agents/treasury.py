@@ -1,14 +1,17 @@
 """The treasury: runs a deficit financed by issuing treasuries, keeps its TGA.
 
-Each week it spends the deficit (a ``transfer_share`` of it straight into
-household deposits, the rest into the real economy) and issues enough new
-treasuries to pay for it and to move its general account (TGA) part of the way
-to target. A TGA rebuild pulls cash out of the tub; a TGA drawdown puts it back.
+Each week it issues enough new treasuries to pay for the deficit and to move its
+general account (TGA) part of the way to target, and sells them in the week's
+clearing. After the clearing it spends the deficit: a ``transfer_share`` of it
+straight into household deposits, the rest into the real economy (which returns
+it to the tub only slowly, as savings). A TGA rebuild pulls cash out of the tub;
+a TGA drawdown puts it back.
 """
 
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 
 def issuance_needed(deficit: float, tga: float, tga_target: float, tga_speed: float) -> float:
@@ -26,6 +29,10 @@ class Treasury(mesa.Agent):
         self.spec = spec
         self.paths = paths  # weekly arrays: deficit, tga_target
 
+    def open_accounts(self) -> None:
+        """The TGA's opening balance."""
+        self.model.ledger.open_account(self.name, self.spec.tga)
+
     def issuance(self, week: int, tga: float) -> float:
         """This week's issuance, US$bn."""
         return issuance_needed(
@@ -34,3 +41,23 @@ class Treasury(mesa.Agent):
             float(self.paths["tga_target"][week]),
             self.spec.tga_speed,
         )
+
+    def orders(self) -> np.ndarray:
+        """Issue this week's treasuries and offer them all for sale, US$bn per asset."""
+        ledger, markets = self.model.ledger, self.model.markets
+        treasuries, price = markets.treasury, markets.price
+        orders = np.zeros(len(markets.names))
+        issuance = self.issuance(self.model.week, float(ledger.cash[self.row]))
+        if issuance > 0:
+            ledger.issue(self.row, treasuries, issuance / price[treasuries], price[treasuries])
+            orders[treasuries] = -issuance
+        return orders
+
+    def settle(self) -> None:
+        """Spend the deficit from the TGA: transfers into deposits, the rest into the economy."""
+        ledger, rows = self.model.ledger, self.model.rows
+        deficit = float(self.paths["deficit"][self.model.week])
+        spent = min(deficit, max(float(ledger.cash[self.row]), 0.0))
+        transfers = self.spec.transfer_share * spent
+        ledger.pay(self.row, rows.households, transfers, "fiscal_transfers")
+        ledger.pay(self.row, rows.real_economy, spent - transfers, "deficit_spending")

@@ -90,6 +90,7 @@ def clear(
     reasons: np.ndarray | None = None,
     leverage_limit: np.ndarray | None = None,
     target_leverage: np.ndarray | None = None,
+    leverage: np.ndarray | None = None,
     max_rounds: int = 1,
     kind: str = "trade",
 ) -> FireSaleResult:
@@ -102,6 +103,8 @@ def clear(
         reasons: per holder, the reason recorded on its forced sales ("" = not forced).
         leverage_limit: per holder; holders above it deleverage to ``target_leverage``.
         target_leverage: per holder target after a margin call.
+        leverage: per holder, its leverage when the margin check began (recorded, with
+            ``leverage_limit``, on the ``MarginCall`` events of sales with reason "margin").
         max_rounds: bound on the rounds of the cascade within this clearing.
         kind: the flow kind recorded in the ledger.
     """
@@ -116,6 +119,8 @@ def clear(
     if leverage_limit is None:
         leverage_limit = np.full(n, np.inf)
         target_leverage = np.full(n, np.inf)
+    if leverage is None:
+        leverage = np.zeros(n)
     result = run_fire_sale(
         holdings_value,
         cash,
@@ -141,7 +146,7 @@ def clear(
         _book_round(model, sold, bought, returns, kind)
         forced = np.maximum(sold - discretionary_sells, 0.0) if r == 0 else sold
         if reasons is not None:
-            _record_forced_sales(model, forced, reasons, r + 1)
+            _record_forced_sales(model, forced, reasons, r + 1, (leverage, leverage_limit))
     repaid = debt_before - result.debt
     borrowers = np.flatnonzero(repaid > 1e-12)
     if borrowers.size:
@@ -194,8 +199,18 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     ledger.trade(model.rows.markets, units_sold, units_bought, post, kind)
 
 
-def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_: int) -> None:
-    """One :class:`ForcedSale` event per holder that sold under compulsion this round."""
+def _record_forced_sales(
+    model,
+    forced: np.ndarray,
+    reasons: np.ndarray,
+    round_: int,
+    margin_terms: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """One :class:`ForcedSale` event per holder that sold under compulsion this round.
+
+    A sale for a margin call is preceded by its :class:`MarginCall`, which records
+    ``margin_terms``: the seller's leverage when the check began, and its limit.
+    """
     week, log, names = model.week, model.events, model.ledger.holders
     sellers = np.flatnonzero((forced.sum(axis=1) > 1e-6) & (reasons != ""))
     if sellers.size == 0:
@@ -213,7 +228,7 @@ def _record_forced_sales(model, forced: np.ndarray, reasons: np.ndarray, round_:
         by_asset[j][asset_names[k]] = v
     reason_of = reasons[sellers].tolist()
     amount_of = amounts.tolist()
-    margin = model.margin_leverage[sellers].tolist(), model.margin_limit[sellers].tolist()
+    margin = margin_terms[0][sellers].tolist(), margin_terms[1][sellers].tolist()
     ids = np.empty(sellers.size, dtype=np.int64)
     totals = model.forced_by_reason
     for j, i in enumerate(sellers.tolist()):

@@ -77,6 +77,10 @@ class Markets:
         self._discount = None  # set by the first update
         self._log_returns: list[np.ndarray] = []
 
+    def units(self, holdings: dict[str, float]) -> dict[str, float]:
+        """Holdings given in US$bn at current prices, in units of each asset."""
+        return {a: v / self.price[self.index[a]] for a, v in holdings.items()}
+
     # -- discount rates -------------------------------------------------------------------
     def discount_rates(self, policy_rate: float) -> np.ndarray:
         """Each asset's discount rate: policy rate + term premium + spread + risk premium."""

@@ -62,7 +62,6 @@ class Recorder:
             for reason, total in model.forced_by_reason.items()
         }
         self._forced_seen = dict(model.forced_by_reason)
-        flows = model.week_flows
         dry = model.dry_powder_by_sector()
         values = {
             "week": model.week,
@@ -74,13 +73,13 @@ class Recorder:
             "rrp_rate": cb.rrp_rate,
             "qe_pace": cb.qe_pace,
             "term_premium": m.term_premium,
-            "yield_10y": model._yield_10y(),
+            "yield_10y": model.yield_10y(),
             "bond_spread": m.yield_of(m.spread_asset, m.spread),
             "cb_balance_sheet": float(ledger.holdings[rows.central_bank] @ m.price),
-            "capex_paid": flows.get("capex_paid", 0.0),
-            "bonds_issued": flows.get("bonds_issued", 0.0),
-            "commitments_paid": flows.get("commitments_paid", 0.0),
-            "missed_commitments": flows.get("missed", 0.0),
+            "capex_paid": model.hyperscalers.capex_paid,
+            "bonds_issued": model.hyperscalers.bonds_issued,
+            "commitments_paid": model.sovereign_funds.commitments_paid,
+            "missed_commitments": model.sovereign_funds.missed,
             "forced_sales": sum(forced.values()),
             "margin_calls": len({e.holder for e in new_events if isinstance(e, MarginCall)}),
             "redemptions": sum(e.amount for e in new_events if isinstance(e, Redemption)),

@@ -17,6 +17,7 @@ from inverse_qe.agents.central_bank import (
 )
 from inverse_qe.scenarios.loader import load
 from inverse_qe.scenarios.schema import PivotSpec, TaylorSpec, WarshSpec
+from tests.agents.world import World
 
 WARSH = WarshSpec(
     hike_per_quarter=0.0025,
@@ -231,3 +232,97 @@ def test_rrp_drains_into_the_tub_when_above_its_target():
     assert cb.rrp_flow(10.0) == pytest.approx(-0.4)
     # balance 3: 0.2 x (8 - 3) = 1.0 into the RRP
     assert cb.rrp_flow(3.0) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# The bank's week in a small economy: announcing, the RRP plumbing, QE and QT
+# ---------------------------------------------------------------------------------------
+
+
+def bank_in_world(rates, qe, *, spread=0.0, **accounts) -> tuple[World, CentralBank]:
+    """A central bank on exogenous weekly ``rates`` and ``qe`` paths in a small economy."""
+    world = World(weeks=len(rates) - 1)
+    spec = load().central_bank.model_copy(
+        update={
+            "rule": "exogenous",
+            "rrp_capacity": 16.0,
+            "rrp_sensitivity": 0.0025,
+            "rrp_speed": 0.2,
+            "treasury_holdings": 30.0,
+            "rrp_balance": accounts.get("rrp", 0.0),
+        }
+    )
+    paths = {
+        "policy_rate": np.array(rates, dtype=float),
+        "rrp_rate_spread": np.full(len(rates), spread),
+        "qe_pace": np.array(qe, dtype=float),
+    }
+    bank = CentralBank(world, world.rows.central_bank, spec, paths)
+    return world, bank
+
+
+def test_a_move_is_announced_once_it_adds_up_to_a_quarter_point():
+    world, bank = bank_in_world([0.04, 0.041, 0.0425, 0.043, 0.045], [9.0] * 5)
+    for week in range(1, 5):
+        world.week = week
+        bank.policy(gap=0.0, stress=0.0)
+    # week 1: +0.10 pt, not yet; week 2: +0.25 pt since 4.00%: announced;
+    # week 3: +0.05 pt since 4.25%, not yet; week 4: +0.25 pt since 4.25%: announced
+    moves = world.events_of("PolicyChange")
+    assert [e.week for e in moves] == [2, 4]
+    assert (moves[0].previous_rate, moves[0].policy_rate) == pytest.approx((0.04, 0.0425))
+    assert (moves[1].previous_rate, moves[1].policy_rate) == pytest.approx((0.0425, 0.045))
+    assert bank.rate_gap == pytest.approx(0.005)
+
+
+def test_turning_from_qe_to_qt_is_announced_without_a_rate_move():
+    world, bank = bank_in_world([0.04] * 3, [9.0, 9.0, -5.0])
+    for week in (1, 2):
+        world.week = week
+        bank.policy(gap=0.0, stress=0.0)
+    (turn,) = world.events_of("PolicyChange")
+    assert (turn.week, turn.qe_pace, turn.policy_rate) == (2, -5.0, 0.04)
+
+
+def test_the_bank_opens_its_treasuries_in_units_and_the_rrp_balance():
+    world, bank = bank_in_world([0.04] * 2, [0.0] * 2, rrp=12.0)
+    world.markets.price[:] = [2.0, 1.0, 1.0]
+    bank.open_accounts()
+    # US$30bn of treasuries at a price of 2: 15 units
+    np.testing.assert_allclose(world.units("central_bank"), [15.0, 0.0, 0.0])
+    assert world.cash("rrp") == pytest.approx(12.0)
+
+
+def test_rrp_plumbing_returns_money_funds_cash_to_households_above_the_target():
+    world, bank = bank_in_world([0.04] * 2, [0.0] * 2)
+    world.open("rrp", 10.0)
+    world.open("households", 100.0)
+    bank.set_policy(1, 0.0, 0.0)
+    bank.rrp_plumbing()
+    # RRP rate = policy rate: target 16 / 2 = 8; 0.2 x (8 - 10) = -0.4 back into deposits
+    assert world.cash("rrp") == pytest.approx(9.6)
+    assert world.cash("households") == pytest.approx(100.4)
+    assert world.flows("rrp_withdrawal") == [("rrp", "households", pytest.approx(0.4))]
+
+
+def test_rrp_deposits_are_capped_by_the_money_funds_cash():
+    world, bank = bank_in_world([0.04] * 2, [0.0] * 2)
+    world.open("rrp", 3.0)
+    world.open("households", 0.5)
+    bank.set_policy(1, 0.0, 0.0)
+    bank.rrp_plumbing()
+    # 0.2 x (8 - 3) = 1.0 wanted in, but households have only 0.5
+    assert world.cash("rrp") == pytest.approx(3.5)
+    assert world.cash("households") == pytest.approx(0.0)
+
+
+def test_qe_buys_its_pace_and_qt_sells_at_most_what_the_bank_holds():
+    world, bank = bank_in_world([0.04] * 2, [9.0] * 2)
+    world.markets.price[:] = [2.5, 1.0, 1.0]
+    world.open("central_bank", treasuries=4.0)  # worth 4 x 2.5 = 10
+    bank.set_policy(1, 0.0, 0.0)
+    np.testing.assert_allclose(bank.orders(), [9.0, 0.0, 0.0])
+    bank.state.qe_pace = -15.0
+    np.testing.assert_allclose(bank.orders(), [-10.0, 0.0, 0.0])
+    bank.state.qe_pace = -5.0
+    np.testing.assert_allclose(bank.orders(), [-5.0, 0.0, 0.0])

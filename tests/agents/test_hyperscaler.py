@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import mesa
+import numpy as np
 import pytest
 
 from inverse_qe.agents.hyperscaler import (
     FundingPlan,
     Hyperscaler,
+    Hyperscalers,
     funding_plan,
     shareholder_payout,
 )
+from inverse_qe.agents.real_economy import RealEconomy
+from inverse_qe.scenarios.loader import load
+from tests.agents.world import World
 
 
 def test_capex_is_paid_from_cash_above_the_buffer_first():
@@ -67,3 +72,132 @@ def test_capex_is_cut_once_when_funding_cost_passes_the_hurdle():
     # a second breach does not cut again
     assert not firm.consider_cut(funding_cost=0.10, hurdle=0.07, fraction=0.25)
     assert firm.capex_due(10.0) == pytest.approx(3.75)
+
+
+# ---------------------------------------------------------------------------------------
+# The sector's week in a small economy: amazon has 3/4 of capex, oracle 1/4
+# ---------------------------------------------------------------------------------------
+
+FIRMS = [("amazon", "hyperscaler"), ("oracle", "hyperscaler")]
+
+
+def sector(world: World, capex: float = 20.0, cash_flow: float = 8.0, **spec) -> Hyperscalers:
+    """Sector capex 20 a week (amazon 15, oracle 5), operating cash flow 8, buffer 2 weeks."""
+    base = load().hyperscalers
+    firms = [
+        base.firms[0].model_copy(update={"name": "amazon", "capex_share": 3.0, "cash": 40.0}),
+        base.firms[0].model_copy(update={"name": "oracle", "capex_share": 1.0, "cash": 100.0}),
+    ]
+    update = {"firms": firms, "cash_buffer_weeks": 2.0, "payout_rate": 0.25, **spec}
+    paths = {
+        "capex": np.full(world.weeks + 1, capex),
+        "operating_cash_flow": np.full(world.weeks + 1, cash_flow),
+    }
+    return Hyperscalers(world, base.model_copy(update=update), paths)
+
+
+def test_payments_due_follow_the_waterfall_and_issue_the_bonds_needed():
+    world = World(members=FIRMS, prices=(1.0, 0.5, 1.0))
+    world.open("amazon", 40.0, treasuries=3.0)
+    world.open("oracle", 100.0)
+    firms = sector(world)
+    to_raise = firms.payments_due()
+    # amazon: capex 15, buffer 2 x 15 = 30: 10 from cash, 3 of treasuries, 2 of new bonds
+    # oracle: capex 5 from cash above its buffer of 10
+    np.testing.assert_allclose(to_raise, [5.0, 0.0])
+    assert firms.capex_due == pytest.approx([15.0, 5.0])
+    # a tenth more bonds than needed, at a price of 0.5: 1.1 x 2 / 0.5 = 4.4 units
+    amazon = firms.members[0]
+    assert amazon.issued_units == pytest.approx(4.4)
+    np.testing.assert_allclose(world.units("amazon"), [3.0, 4.4, 0.0])
+    assert world.ledger.outstanding[1] == pytest.approx(4.4)
+
+
+def test_settlement_cancels_unsold_bonds_pays_capex_and_pays_out_the_surplus():
+    world = World(members=FIRMS, prices=(1.0, 0.5, 1.0))
+    world.open("amazon", 40.0)
+    world.open("oracle", 100.0)
+    world.open("households", 10.0)
+    firms = sector(world)
+    firms.payments_due()  # amazon: 15 - (40 - 30) = 5 to raise, all in bonds: 11 units
+    # the clearing sold 9 of the 11 new units to households at 0.5
+    sold = np.zeros_like(world.ledger.holdings)
+    bought = np.zeros_like(world.ledger.holdings)
+    sold[world.ledger.index["amazon"], 1] = bought[world.rows.households, 1] = 9.0
+    world.ledger.trade(world.rows.markets, sold, bought, world.markets.price, "trade")
+    firms.money_demand = np.array([20.0, 10.0])
+    firms.settle()
+    # 2 unsold units cancelled; 9 x 0.5 = 4.5 issued, a BondIssued event
+    np.testing.assert_allclose(world.units("amazon"), [0.0, 0.0, 0.0])
+    assert world.ledger.outstanding[1] == pytest.approx(9.0)
+    (issued,) = world.events_of("BondIssued")
+    assert (issued.holder, issued.amount) == ("amazon", pytest.approx(4.5))
+    assert firms.bonds_issued == pytest.approx(4.5)
+    # capex 15 + 5 to suppliers; payouts 0.25 x (44.5 - 15 - 20) and 0.25 x (100 - 5 - 10)
+    assert world.cash("suppliers") == pytest.approx(20.0)
+    assert firms.capex_paid == pytest.approx(20.0)
+    assert world.cash("amazon") == pytest.approx(9.5 * 0.75 + 20.0)
+    assert world.cash("oracle") == pytest.approx(85.0 * 0.75 + 10.0)
+    assert world.cash("households") == pytest.approx(10.0 - 4.5 + 0.25 * 9.5 + 0.25 * 85.0)
+
+
+def test_capex_that_cash_cannot_pay_is_a_default_not_a_negative_balance():
+    world = World(members=FIRMS)
+    world.open("amazon", 4.0)
+    world.open("oracle", 100.0)
+    firms = sector(world)
+    firms.capex_due = [15.0, 5.0]
+    firms.settle()
+    assert world.cash("amazon") == 0.0
+    (default,) = world.events_of("Default")
+    assert (default.holder, default.shortfall, default.what) == ("amazon", 11.0, "capex")
+
+
+def test_money_demand_is_the_buffer_plus_capex_over_the_payments_horizon():
+    world = World(members=FIRMS, overrides=["money_demand.payments_horizon=4"])
+    firms = sector(world)
+    # (2 weeks of buffer + 4 weeks ahead) x next week's capex: 6 x 15 and 6 x 5
+    np.testing.assert_allclose(firms.update_money_demand(), [90.0, 30.0])
+
+
+def test_operating_cash_flow_is_shared_by_capex_share_and_paid_by_the_real_economy():
+    world = World(members=FIRMS)
+    world.open("real_economy", 1000.0)
+    world.real_economy = RealEconomy(world, world.rows.real_economy, load().real_economy)
+    sector(world, cash_flow=8.0).receive_income()
+    assert (world.cash("amazon"), world.cash("oracle")) == pytest.approx((6.0, 2.0))
+    assert world.cash("real_economy") == pytest.approx(992.0)
+
+
+def test_funding_costs_above_the_hurdle_cut_capex_once_with_an_event():
+    world = World(members=FIRMS)
+    world.open("amazon", 1000.0)
+    world.open("oracle", 1000.0)
+    world.ten_year_yield, world.markets.spread = 0.05, 0.03
+    firms = sector(world, capex_cut_enabled=True, capex_cut_hurdle=0.07, capex_cut_fraction=0.25)
+    firms.payments_due()
+    # funding cost 0.05 + 0.03 = 0.08 > 0.07: both cut a quarter, once
+    assert firms.capex_due == pytest.approx([15.0 * 0.75, 5.0 * 0.75])
+    cuts = world.events_of("CapexCut")
+    assert [(e.holder, e.funding_cost) for e in cuts] == [
+        ("amazon", pytest.approx(0.08)),
+        ("oracle", pytest.approx(0.08)),
+    ]
+    firms.payments_due()
+    assert len(world.events_of("CapexCut")) == 2
+
+
+def test_hyperscalers_sell_treasuries_first_then_their_new_bonds():
+    firms = sector(World(members=FIRMS))
+    np.testing.assert_array_equal(firms.sale_ranks(), [[0, 1, 2], [0, 1, 2]])
+
+
+def test_the_spread_sees_the_bonds_sold_over_the_last_window_less_one_weeks():
+    world = World(members=FIRMS, weeks=30, overrides=["markets.spread_issuance_window=13"])
+    firms = sector(world)
+    for week in range(1, 16):
+        world.week = week
+        firms.issuance[week % 13] += 1.0
+        recent = firms.recent_issuance()
+    # weeks 1..15 sold 1 each; at the close of week 15 the ring holds weeks 4..15
+    assert recent == pytest.approx(12.0)

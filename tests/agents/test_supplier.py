@@ -8,6 +8,7 @@ import mesa
 import pytest
 
 from inverse_qe.agents.supplier import Suppliers, split_receipts
+from tests.agents.world import World
 
 
 def test_recycling_share_of_receipts_returns_to_the_tub_the_rest_leaks():
@@ -55,3 +56,19 @@ def test_memory_earnings_growth_is_finite_when_receipts_stop():
     s.memory_earnings_growth(0.0)
     assert math.isfinite(s.memory_earnings_growth(0.0))
     assert math.isfinite(s.memory_earnings_growth(100.0))
+
+
+def test_suppliers_pass_receipts_on_in_the_week_they_arrive():
+    world = World()
+    world.open("suppliers", 100.0)
+    s = Suppliers(world, world.rows.suppliers, 0.35, 0.25, 0.0)
+    s.settle()
+    # 0.35 x 100 back to deposits, 65 leaks; nothing stays with the suppliers
+    assert world.cash("households") == pytest.approx(35.0)
+    assert world.cash("real_economy") == pytest.approx(65.0)
+    assert world.cash("suppliers") == 0.0
+    assert s.earnings_growth == 0.0  # the first week sets the level
+    world.ledger.pay(world.rows.central_bank, world.rows.suppliers, 126.0, "capex")
+    s.settle()
+    # earnings 0.25 x 126 = 31.5 against 25: smoothed 25.5, growth log(1.02)
+    assert s.earnings_growth == pytest.approx(math.log(1.02))

@@ -8,6 +8,7 @@ import pytest
 
 from inverse_qe.agents.treasury import Treasury, issuance_needed
 from inverse_qe.scenarios.loader import load
+from tests.agents.world import World
 
 
 def test_issuance_pays_the_deficit_and_rebuilds_the_tga():
@@ -31,3 +32,46 @@ def test_treasury_agent_reads_this_weeks_deficit_and_target():
     treasury = Treasury(mesa.Model(), 0, spec, paths)
     # week 1: 20 + 0.5 x (200 - 150) = 45
     assert treasury.issuance(1, 150.0) == pytest.approx(45.0)
+
+
+def treasury_in_world(deficit: float, tga: float, tga_target: float) -> tuple[World, Treasury]:
+    world = World()
+    spec = load().treasury.model_copy(update={"tga_speed": 0.5, "transfer_share": 0.25})
+    paths = {"deficit": np.full(11, deficit), "tga_target": np.full(11, tga_target)}
+    world.open("treasury", tga)
+    return world, Treasury(world, world.rows.treasury, spec, paths)
+
+
+def test_treasury_issues_its_needs_and_offers_them_all_for_sale():
+    world, treasury = treasury_in_world(deficit=20.0, tga=150.0, tga_target=200.0)
+    world.markets.price[:] = [0.9, 1.0, 1.0]
+    orders = treasury.orders()
+    # 20 + 0.5 x (200 - 150) = 45 at a price of 0.9: 50 new units, all offered
+    np.testing.assert_allclose(orders, [-45.0, 0.0, 0.0])
+    np.testing.assert_allclose(world.units("treasury"), [50.0, 0.0, 0.0])
+    assert world.ledger.outstanding[0] == pytest.approx(50.0)
+
+
+def test_treasury_issues_nothing_when_the_tga_is_well_above_target():
+    world, treasury = treasury_in_world(deficit=20.0, tga=300.0, tga_target=200.0)
+    # 20 + 0.5 x (200 - 300) = -30: nothing issued, nothing offered
+    np.testing.assert_allclose(treasury.orders(), [0.0, 0.0, 0.0])
+    assert world.ledger.outstanding[0] == 0.0
+
+
+def test_treasury_spends_the_deficit_as_transfers_and_spending():
+    world, treasury = treasury_in_world(deficit=20.0, tga=150.0, tga_target=200.0)
+    treasury.settle()
+    # 0.25 x 20 = 5 into deposits, 15 into the real economy
+    assert world.cash("households") == pytest.approx(5.0)
+    assert world.cash("real_economy") == pytest.approx(15.0)
+    assert world.cash("treasury") == pytest.approx(130.0)
+
+
+def test_treasury_spends_no_more_than_the_tga_holds():
+    world, treasury = treasury_in_world(deficit=20.0, tga=8.0, tga_target=200.0)
+    treasury.settle()
+    # only 8 to spend: 2 of transfers, 6 of spending
+    assert world.cash("households") == pytest.approx(2.0)
+    assert world.cash("real_economy") == pytest.approx(6.0)
+    assert world.cash("treasury") == pytest.approx(0.0)

@@ -175,7 +175,7 @@ class TestTheDefaultRunShowsTheThesis:
 
     def test_sovereign_dry_powder_is_exhausted_during_the_run(self, runs):
         for model in runs:
-            weeks = [f.exhausted_week for f in model.sovereigns]
+            weeks = [f.exhausted_week for f in model.sovereign_funds]
             assert all(w is not None and 0 < w < model.weeks for w in weeks)
 
     def test_forced_sale_cascades_occur(self, runs):
