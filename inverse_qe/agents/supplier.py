@@ -42,6 +42,10 @@ class Suppliers(mesa.Agent):
         self.smoothed_earnings: float | None = None
         self.earnings_growth = 0.0  # this week's, read by the price update
 
+    def open_accounts(self) -> None:
+        """No cash of their own to start with: what suppliers receive, they pass on."""
+        self.model.ledger.open_account(self.name, 0.0)
+
     def settle(self) -> None:
         """Pass this week's receipts on: part back to the tub, the rest leaks."""
         ledger, rows = self.model.ledger, self.model.rows

@@ -126,6 +126,7 @@ def capex_growth_overrides(data: dict[str, Any], growth: float) -> list[str]:
 def initial_dry_powder(source: ScenarioSource, overrides: list[str]) -> dict[str, float]:
     """Dry powder per holder at week 0, US$bn (only holders that have some)."""
     from inverse_qe.model.bathtub import BathtubModel
+    from inverse_qe.model.liquidity import dry_powder_by_sector
 
     scenario = source.scenario(overrides)
     model = BathtubModel(scenario, weeks=1, check_invariants=False)
@@ -136,7 +137,7 @@ def initial_dry_powder(source: ScenarioSource, overrides: list[str]) -> dict[str
     except AttributeError as error:  # pragma: no cover - guards against model refactors
         raise ExperimentError(f"dry_powder: the model no longer exposes {error.name}") from None
     dry = {name: float(max(cash[i] - demand[i], 0.0)) for name, i in rows.items()}
-    total = sum(model.dry_powder_by_sector().values())
+    total = sum(dry_powder_by_sector(model).values())
     found = sum(v for k, v in dry.items() if _dry_powder_holder(k, scenario))
     if not math.isclose(found, total, rel_tol=1e-6, abs_tol=1e-6):  # pragma: no cover
         raise ExperimentError(

@@ -1,40 +1,19 @@
 """The Mesa model: the liquidity bathtub, one week per step.
 
-This module is the table of contents: it builds the ledger, the markets and the
-sectors from the scenario, and runs the week as a fixed sequence of phases, each
-a short call per sector. The rules themselves live with the sectors, one module
-and one class each, in ``inverse_qe/agents/`` (``docs/architecture.md`` has the
-table of phase x sector -> method):
-
-1. **Policy**: the central bank sets the policy rate, the RRP rate and the QE/QT
-   pace from last week's conditions; money funds move cash in or out of the RRP.
-2. **Income**: the real economy pays households' savings, hyperscalers'
-   operating cash flow and sovereign funds' oil revenue.
-3. **Payments due**: hyperscalers' capex, sovereign funds' commitments and hedge
-   funds' redemptions fall due; what cash cannot pay must be raised by selling.
-4. **Funding and trades**, cleared together: those forced sales alongside every
-   sector's orders (rebalancing, deploying dry powder, re-levering, QE/QT, the
-   treasury's issuance), all sales of a round at one price per asset.
-5. **Settlement**: the payments are made (shortfalls become margin loans, missed
-   commitments or defaults, never a negative balance); suppliers pass capex on;
-   the treasury spends the deficit.
-6. **Prices**: fundamentals move with discount rates, earnings and news; flow
-   distortions decay.
-7. **Margin checks**: hedge funds above their (volatility-dependent) leverage
-   limits deleverage; their sales move prices and may push others over their
-   limits, for up to ``MARGIN_ROUNDS`` rounds in the same week (the cascade).
-8. **Notices**: hedge funds' investors give notice after poor returns.
-9. **Close**: term premium, bond spread, money demand and market depth for next
-   week; data collection; the ledger's invariants are checked.
-
-Where the order of members within a sector could matter (income paid by a real
-economy that may run short) they act in an order shuffled by the model's seeded
-generator; everything else clears together.
+This module is the table of contents. It builds the ledger, the markets and the
+sectors from the scenario, and runs the week (:meth:`BathtubModel.step`) as a
+fixed sequence of phases, each a short call per sector: policy, income, payments
+due, funding and trades cleared together, settlement, prices, margin checks,
+notices, and the close (next week's conditions, the record, the books checked).
+Every rule lives with its sector, one module and one class each in
+``inverse_qe/agents/``; ``docs/architecture.md`` has the table of phase x sector
+-> method. Members of a sector act in an order shuffled by the model's seeded
+generator where the order could matter; all sales of a round clear together.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import mesa
 import numpy as np
@@ -51,6 +30,7 @@ from inverse_qe.agents.value_investor import ValueInvestors
 from inverse_qe.model.clearing import CauseTracker, clear
 from inverse_qe.model.events import EventLog
 from inverse_qe.model.ledger import Holder, Ledger
+from inverse_qe.model.liquidity import investors_liquidity, water_rows
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
@@ -59,31 +39,11 @@ from inverse_qe.scenarios.schema import Scenario
 #: Bound on clearing rounds within one week (funding, then margin cascade).
 FUNDING_ROUNDS = 4
 MARGIN_ROUNDS = 6
-#: Ledger rows that are not agents of a sector with members: named after their kind.
-NODES = (
-    "central_bank",
-    "treasury",
-    "rrp",
-    "real_economy",
-    "banks",
-    "suppliers",
-    "households",
-    "value_investors",
-)
-#: Holder kinds whose cash is investable liquidity: the water in the tub.
-WATER_KINDS = ("households", "value_investors", "hyperscaler", "sovereign_fund", "hedge_fund")
-_SECTOR_OF_KIND = {
-    "households": "households",
-    "value_investors": "value_investors",
-    "hyperscaler": "hyperscalers",
-    "sovereign_fund": "sovereign_funds",
-    "hedge_fund": "hedge_funds",
-}
 
 
 @dataclass(frozen=True)
 class Rows:
-    """Ledger rows of the sector nodes."""
+    """Ledger rows of the single-agent sectors and nodes, and of the first market."""
 
     central_bank: int
     treasury: int
@@ -92,21 +52,21 @@ class Rows:
     banks: int
     suppliers: int
     households: int
-    absorber: int
+    value_investors: int
     markets: int  # first market clearing account; asset k is at markets + k
 
 
+#: The single-agent sectors and nodes, in ledger order; each holder is named after its kind.
+NODES = tuple(f.name for f in fields(Rows))[:-1]
+
+
 def run_seed(scenario: Scenario, seed: int | None, rng: object) -> int:
-    """The run's seed, from ``seed=`` or from Mesa's ``rng=`` keyword.
+    """The run's seed: ``seed``, or Mesa's ``rng`` keyword, or the scenario's ``run.seed``.
 
-    ``rng`` may be an int (the same as ``seed``), a ``numpy.random.Generator``
-    (one integer below 2**31 - 1 is drawn from it and used as the seed, as Mesa
-    does for its own generator, so the run is repeatable from ``model.seed``) or
-    None (the scenario's ``run.seed``, unless ``seed`` is given).
-
-    Raises:
-        ValueError: both ``seed`` and ``rng`` are given.
-        TypeError: ``rng`` is of any other type.
+    ``rng`` may be an int (the same as ``seed``) or a ``numpy.random.Generator``, from
+    which one integer below 2**31 - 1 is drawn, as Mesa draws its own, so the run is
+    repeatable from ``model.seed``. Both at once is a ValueError; another type of
+    ``rng`` is a TypeError.
     """
     if rng is None:
         return scenario.run.seed if seed is None else int(seed)
@@ -167,16 +127,13 @@ class BathtubModel(mesa.Model):
         self.opening_cb_cash = float(self.ledger.cash[self.rows.central_bank])
         self.opening_private_duration = self._private_duration()
         self._update_money_demand()
-        self.markets.set_depth(self._investors_liquidity() / scenario.markets.dry_powder_reference)
-        self.opening_risk_value = self.risk_asset_value()
+        self.markets.set_depth(investors_liquidity(self) / scenario.markets.dry_powder_reference)
+        self.opening_risk_value = self.markets.risk_asset_value(self.ledger.outstanding)
         self.recorder = Recorder(self)
         self.recorder.record()
         self.running = True
 
     # -- construction ----------------------------------------------------------------------
-    def _path(self, points) -> np.ndarray:
-        return weekly(points, self.config.run.start_date, self.weeks + 1)
-
     def _build_ledger(self) -> None:
         """One row per node, firm, fund and market clearing account."""
         s = self.config
@@ -189,27 +146,27 @@ class BathtubModel(mesa.Model):
         index = self.ledger.index
         self.rows = Rows(*(index[name] for name in NODES), index[f"market:{self.markets.names[0]}"])
         self.kinds = np.array([h.kind for h in holders])
-        self.absorber_rows = np.array([self.rows.households, self.rows.absorber])
-        self.water_rows = np.flatnonzero(np.isin(self.kinds, WATER_KINDS))
+        self.absorber_rows = np.array([self.rows.households, self.rows.value_investors])
+        self.water_rows = water_rows(self.kinds)
+
+    def _paths(self, table, *names: str) -> dict[str, np.ndarray]:
+        """Weekly arrays of a scenario table's time paths, week 0 to the last."""
+        return {
+            name: weekly(getattr(table, name), self.config.run.start_date, self.weeks + 1)
+            for name in names
+        }
 
     def _build_sectors(self, rng: np.random.Generator) -> None:
         """Every sector with its members (Mesa agents), rules and time paths."""
-        s, rows = self.config, self.rows
-        cb = s.central_bank
+        s, rows, paths = self.config, self.rows, self._paths
         self.central_bank = CentralBank(
             self,
             rows.central_bank,
-            cb,
-            {
-                name: self._path(getattr(cb, name))
-                for name in ("policy_rate", "rrp_rate_spread", "qe_pace")
-            },
+            s.central_bank,
+            paths(s.central_bank, "policy_rate", "rrp_rate_spread", "qe_pace"),
         )
         self.treasury = Treasury(
-            self,
-            rows.treasury,
-            s.treasury,
-            {name: self._path(getattr(s.treasury, name)) for name in ("deficit", "tga_target")},
+            self, rows.treasury, s.treasury, paths(s.treasury, "deficit", "tga_target")
         )
         self.real_economy = RealEconomy(self, rows.real_economy, s.real_economy)
         sp = s.suppliers
@@ -219,47 +176,34 @@ class BathtubModel(mesa.Model):
         momentum = np.isin(self.markets.names, s.households.momentum_assets)
         self.households = Households(self, rows.households, s.households, momentum)
         self.value_investors = ValueInvestors(
-            self, rows.absorber, s.absorber, rebalance_speed=s.households.rebalance_speed
+            self, rows.value_investors, s.absorber, rebalance_speed=s.households.rebalance_speed
         )
-        hs = s.hyperscalers
         self.hyperscalers = Hyperscalers(
-            self,
-            hs,
-            {
-                "capex": self._path(hs.capex),
-                "operating_cash_flow": self._path(hs.operating_cash_flow),
-            },
+            self, s.hyperscalers, paths(s.hyperscalers, "capex", "operating_cash_flow")
         )
         self.sovereign_funds = SovereignFunds(
             self,
             s.sovereign_funds,
-            [
-                {"commitments": self._path(f.commitments), "inflows": self._path(f.inflows)}
-                for f in s.sovereign_funds
-            ],
+            [paths(fund, "commitments", "inflows") for fund in s.sovereign_funds],
         )
         self.hedge_funds = HedgeFunds(self, s.hedge_funds, rng)
-        # Sovereign funds and hyperscalers sell in an order (sale_ranks); the rest pro rata.
-        self.liquidation = np.zeros(len(self.kinds), dtype=bool)
-        self.liquidation[self.sovereign_funds.rows] = True
-        self.liquidation[self.hyperscalers.rows] = True
-
-    def _open_accounts(self) -> None:
-        """Opening balance sheets, then the ledger is sealed.
-
-        The order is the ledger's history: units outstanding add up in it, and
-        the value investors take what everyone else was not given, so they come last.
-        """
-        for sector in (
+        self.sectors = (
             self.central_bank,
             self.treasury,
             self.real_economy,
+            self.suppliers,
             self.households,
             self.value_investors,
             self.hyperscalers,
             self.sovereign_funds,
             self.hedge_funds,
-        ):
+        )
+        # Sovereign funds and hyperscalers sell in an order (sale_ranks); the rest pro rata.
+        self.liquidation = np.isin(self.kinds, ("sovereign_fund", "hyperscaler"))
+
+    def _open_accounts(self) -> None:
+        """Opening balance sheets in ledger order (units outstanding add up in it), sealed."""
+        for sector in self.sectors:
             sector.open_accounts()
         # Prime brokers: the cash they can still lend to funds and sovereign borrowers.
         self.ledger.open_account("banks", self.config.hedge_funds.prime_broker_cash)
@@ -267,31 +211,17 @@ class BathtubModel(mesa.Model):
         self.ledger.seal()
 
     # -- derived state -------------------------------------------------------------------
-    def holdings_value(self) -> np.ndarray:
-        """Holders x assets, US$bn at current prices."""
-        return self.ledger.holdings * self.markets.price
-
     def balance_snapshot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(cash, debt, holdings value) of every holder now: copies, US$bn."""
         ledger = self.ledger
-        return ledger.cash.copy(), ledger.debt.copy(), self.holdings_value()
+        return ledger.cash.copy(), ledger.debt.copy(), ledger.holdings * self.markets.price
 
     def _private_duration(self) -> float:
-        """Ten-year-equivalent duration held outside the central bank, US$bn."""
-        m = self.markets
-        bonds = np.flatnonzero(m.is_bond)
-        private = (
-            self.ledger.outstanding[bonds] - self.ledger.holdings[self.rows.central_bank, bonds]
+        """Benchmark-equivalent duration held outside the central bank, US$bn."""
+        ledger = self.ledger
+        return self.markets.benchmark_duration(
+            ledger.outstanding - ledger.holdings[self.rows.central_bank]
         )
-        return float(
-            (private * m.price[bonds] * m.duration[bonds]).sum()
-            / self.config.markets.duration_benchmark
-        )
-
-    def risk_asset_value(self) -> float:
-        """Market value of every risk asset, US$bn."""
-        m = self.markets
-        return float((m.price * self.ledger.outstanding)[m.risk_asset].sum())
 
     def yield_10y(self) -> float:
         """The ten-year treasury yield: policy rate, term premium and flow distortion."""
@@ -303,33 +233,9 @@ class BathtubModel(mesa.Model):
         demand = np.zeros(self.ledger.cash.size)
         demand[self.households.row] = self.households.update_money_demand()
         demand[self.value_investors.row] = self.value_investors.update_money_demand()
-        demand[self.hyperscalers.rows] = self.hyperscalers.update_money_demand()
-        demand[self.sovereign_funds.rows] = self.sovereign_funds.update_money_demand()
-        demand[self.hedge_funds.rows] = self.hedge_funds.update_money_demand()
+        for sector in (self.hyperscalers, self.sovereign_funds, self.hedge_funds):
+            demand[sector.rows] = sector.update_money_demand()
         self.money_demand = demand
-
-    def _dry_powder(self) -> np.ndarray:
-        """Cash above money demand, per water-holding row."""
-        rows = self.water_rows
-        return np.maximum(self.ledger.cash[rows] - self.money_demand[rows], 0.0)
-
-    def _investors_liquidity(self) -> float:
-        """Investors' cash minus their money demand, summed: dry powder, or a shortfall.
-
-        Hyperscalers are left out: their cash is for capex, not for buying assets.
-        """
-        rows = self.water_rows[self.kinds[self.water_rows] != "hyperscaler"]
-        return float((self.ledger.cash[rows] - self.money_demand[rows]).sum())
-
-    def dry_powder_by_sector(self) -> dict[str, float]:
-        """Dry powder summed by sector, US$bn."""
-        dp = self._dry_powder()
-        kinds = self.kinds[self.water_rows]
-        return {sector: float(dp[kinds == kind].sum()) for kind, sector in _SECTOR_OF_KIND.items()}
-
-    def water_level(self) -> float:
-        """Cash held by private financial holders: the water in the tub, US$bn."""
-        return float(self.ledger.cash[self.water_rows].sum())
 
     def sale_ranks(self) -> np.ndarray:
         """Per holder, the order in which it sells assets (0 first; the clearing reads it)."""
@@ -340,7 +246,7 @@ class BathtubModel(mesa.Model):
 
     # -- the week --------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one week (see the module docstring for the order of actions)."""
+        """Advance one week: the phases in their fixed order."""
         self.week += 1
         self.ledger.week = self.week
         self._policy()
@@ -357,7 +263,8 @@ class BathtubModel(mesa.Model):
 
     def _policy(self) -> None:
         """The central bank reacts to last week's asset prices and stress."""
-        gap = float(np.log(self.risk_asset_value() / self.opening_risk_value))
+        value = self.markets.risk_asset_value(self.ledger.outstanding)
+        gap = float(np.log(value / self.opening_risk_value))
         self.central_bank.policy(gap, self.markets.stress)
         self.central_bank.rrp_plumbing()
 
@@ -405,6 +312,7 @@ class BathtubModel(mesa.Model):
         self.treasury.settle()
 
     def _update_prices(self) -> None:
+        """Fundamentals move with the policy rate, memory makers' earnings and the news."""
         self.markets.update_fundamentals(
             self.central_bank.state.policy_rate,
             self.suppliers.earnings_growth,
@@ -413,24 +321,18 @@ class BathtubModel(mesa.Model):
 
     def _margin_checks(self) -> None:
         """Hedge funds over their leverage limits deleverage: the forced-selling cascade."""
-        funds = self.hedge_funds
+        funds, n = self.hedge_funds, self.ledger.cash.size
         if not len(funds):
             return
-        now, limit, target = funds.margin_terms()
-        n = self.ledger.cash.size
-
-        def per_holder(values: np.ndarray, others: float) -> np.ndarray:
-            full = np.full(n, others)
-            full[funds.rows] = values
-            return full
-
+        leverage, limit, target = np.zeros(n), np.full(n, np.inf), np.full(n, np.inf)
+        leverage[funds.rows], limit[funds.rows], target[funds.rows] = funds.margin_terms()
         reasons = np.full(n, "", dtype=object)
         reasons[funds.rows] = MARGIN_REASON
         done = clear(
             self,
-            leverage_limit=per_holder(limit, np.inf),
-            target_leverage=per_holder(target, np.inf),
-            leverage=per_holder(now, 0.0),
+            leverage_limit=limit,
+            target_leverage=target,
+            leverage=leverage,
             reasons=reasons,
             max_rounds=MARGIN_ROUNDS,
             kind="forced_sale",
@@ -444,7 +346,7 @@ class BathtubModel(mesa.Model):
         m.set_term_premium(self._private_duration(), self.opening_private_duration)
         m.set_spread(self.hyperscalers.recent_issuance())
         self._update_money_demand()
-        m.set_depth(self._investors_liquidity() / self.config.markets.dry_powder_reference)
+        m.set_depth(investors_liquidity(self) / self.config.markets.dry_powder_reference)
         self.recorder.record()
         if self.check_invariants:
             self.ledger.check()

@@ -134,6 +134,18 @@ class Markets:
         """Market value of each asset class, US$bn."""
         return self.price * outstanding
 
+    def risk_asset_value(self, outstanding: np.ndarray) -> float:
+        """Market value of the risk assets together, US$bn."""
+        return float((self.price * outstanding)[self.risk_asset].sum())
+
+    def benchmark_duration(self, units: np.ndarray) -> float:
+        """Duration in ``units`` of each asset, in US$bn of benchmark (ten-year) equivalents."""
+        bonds = np.flatnonzero(self.is_bond)
+        return float(
+            (units[bonds] * self.price[bonds] * self.duration[bonds]).sum()
+            / self.params.duration_benchmark
+        )
+
     def impact_per_dollar(self, outstanding: np.ndarray) -> np.ndarray:
         """Log-price impact of US$1bn of net buying: ``1 / (elasticity x depth x value)``."""
         return 1.0 / (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inverse_qe.model.events import MarginCall, Redemption
+from inverse_qe.model.liquidity import dry_powder_by_sector, water_level
 
 
 class Recorder:
@@ -13,7 +14,7 @@ class Recorder:
     def __init__(self, model) -> None:
         self.model = model
         m = model.markets
-        sectors = list(model.dry_powder_by_sector())
+        sectors = list(dry_powder_by_sector(model))
         self.columns = [
             "week",
             "water_level",
@@ -62,10 +63,10 @@ class Recorder:
             for reason, total in model.forced_by_reason.items()
         }
         self._forced_seen = dict(model.forced_by_reason)
-        dry = model.dry_powder_by_sector()
+        dry = dry_powder_by_sector(model)
         values = {
             "week": model.week,
-            "water_level": model.water_level(),
+            "water_level": water_level(model),
             "dry_powder": sum(dry.values()),
             "rrp_balance": ledger.cash[rows.rrp],
             "tga": ledger.cash[rows.treasury],
@@ -85,7 +86,7 @@ class Recorder:
             "redemptions": sum(e.amount for e in new_events if isinstance(e, Redemption)),
             "stress_index": m.stress,
             "market_depth": m.depth,
-            "risk_asset_value": float((m.price * ledger.outstanding)[m.risk_asset].sum()),
+            "risk_asset_value": m.risk_asset_value(ledger.outstanding),
             "real_economy_cash": ledger.cash[rows.real_economy],
         }
         for reason in ("margin", "redemption", "commitment", "funding"):

@@ -16,7 +16,7 @@ MONEY_DEMAND = ("money_demand.rate_sensitivity=2.0", "money_demand.stress_sensit
 def value_investors_in_world(*overrides: str, money_share=0.05, speed=0.1):
     world = World(members=[("fund", "hedge_fund")], overrides=(*UNITS, *MONEY_DEMAND, *overrides))
     spec = load().absorber.model_copy(update={"cash": 7.0, "money_share": money_share})
-    return world, ValueInvestors(world, world.rows.absorber, spec, rebalance_speed=speed)
+    return world, ValueInvestors(world, world.rows.value_investors, spec, rebalance_speed=speed)
 
 
 def test_value_investors_hold_every_unit_no_one_else_was_given():

@@ -142,7 +142,7 @@ def test_replicated_funds_fit_in_the_markets(bench):
 
     scenario = bench["configurations"].load_scenario(1_000, "replicate")
     model = BathtubModel(scenario, weeks=1)  # raises ScenarioError if holdings exceed units
-    value_investors = model.ledger.holdings[model.rows.absorber]
+    value_investors = model.ledger.holdings[model.rows.value_investors]
     assert np.all(value_investors >= 0)
 
 

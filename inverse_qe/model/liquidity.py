@@ -1,0 +1,53 @@
+"""The water in the tub (DESIGN §3a): the water level, dry powder and net liquidity.
+
+The water is the cash of private financial holders: households (deposits and
+money funds), value investors, hyperscalers, sovereign funds and hedge funds.
+Every other balance (the central bank, the treasury's account, the RRP facility,
+the real economy, prime brokers, suppliers passing money on, market clearing
+accounts) is outside the tub. Each sector says how much cash it wants to keep
+(its ``update_money_demand``; the model gathers them per holder as
+``model.money_demand``): dry powder is cash above that, net liquidity is cash
+minus it, signed, so a shortfall shows as negative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Holder kinds whose cash is investable liquidity: the water in the tub.
+WATER_KINDS = ("households", "value_investors", "hyperscaler", "sovereign_fund", "hedge_fund")
+#: The sector each kind of water holder belongs to, as the outputs name it.
+SECTOR_OF_KIND = {
+    "households": "households",
+    "value_investors": "value_investors",
+    "hyperscaler": "hyperscalers",
+    "sovereign_fund": "sovereign_funds",
+    "hedge_fund": "hedge_funds",
+}
+
+
+def water_rows(kinds: np.ndarray) -> np.ndarray:
+    """Ledger rows whose cash is water, given every row's holder kind."""
+    return np.flatnonzero(np.isin(kinds, WATER_KINDS))
+
+
+def water_level(model) -> float:
+    """Cash held by private financial holders: the water in the tub, US$bn."""
+    return float(model.ledger.cash[model.water_rows].sum())
+
+
+def dry_powder_by_sector(model) -> dict[str, float]:
+    """Cash above money demand, summed by sector, US$bn."""
+    rows = model.water_rows
+    dry = np.maximum(model.ledger.cash[rows] - model.money_demand[rows], 0.0)
+    kinds = model.kinds[rows]
+    return {sector: float(dry[kinds == kind].sum()) for kind, sector in SECTOR_OF_KIND.items()}
+
+
+def investors_liquidity(model) -> float:
+    """Investors' cash minus their money demand, summed: dry powder, or a shortfall.
+
+    Hyperscalers are left out: their cash is for capex, not for buying assets.
+    """
+    rows = model.water_rows[model.kinds[model.water_rows] != "hyperscaler"]
+    return float((model.ledger.cash[rows] - model.money_demand[rows]).sum())
