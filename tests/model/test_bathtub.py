@@ -206,3 +206,32 @@ def test_more_holdings_than_units_outstanding_is_a_scenario_error():
     scenario = scenario_with("assets.crypto.units=100.0")
     with pytest.raises(ScenarioError, match=r"assets\.crypto\.units"):
         BathtubModel(scenario)
+
+
+def test_mesas_rng_keyword_with_an_int_is_the_seed(default_scenario, tmp_path):
+    by_seed = timeseries(BathtubModel(default_scenario, seed=7, weeks=12).run())
+    by_rng = BathtubModel(default_scenario, rng=7, weeks=12).run()
+    assert by_rng.seed == 7
+    by_seed.to_csv(tmp_path / "a.csv", index=False)
+    timeseries(by_rng).to_csv(tmp_path / "b.csv", index=False)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_a_generator_as_rng_gives_a_seed_drawn_from_it_and_a_repeatable_run(default_scenario):
+    first = BathtubModel(default_scenario, rng=np.random.default_rng(42), weeks=8).run()
+    second = BathtubModel(default_scenario, rng=np.random.default_rng(42), weeks=8).run()
+    again = BathtubModel(default_scenario, seed=first.seed, weeks=8).run()
+    assert isinstance(first.seed, int) and 0 <= first.seed < 2**31 - 1
+    assert first.seed == second.seed == int(np.random.default_rng(42).integers(2**31 - 1))
+    np.testing.assert_array_equal(first.recorder.data, again.recorder.data)
+
+
+@pytest.mark.parametrize("rng", ["7", 7.0, True, np.random.SeedSequence(7)])
+def test_rng_of_another_type_is_refused(default_scenario, rng):
+    with pytest.raises(TypeError, match="rng must be"):
+        BathtubModel(default_scenario, rng=rng, weeks=1)
+
+
+def test_seed_and_rng_together_are_refused(default_scenario):
+    with pytest.raises(ValueError, match="either seed or rng"):
+        BathtubModel(default_scenario, seed=1, rng=1, weeks=1)
