@@ -28,11 +28,10 @@ and :class:`HedgeFunds` runs the whole sector's week.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mesa
 import numpy as np
 
+from inverse_qe.agents.members import Members
 from inverse_qe.agents.portfolio import weights_from
 from inverse_qe.model.events import Default, Redemption
 
@@ -129,7 +128,7 @@ def relever_orders(holdings_value, cash, debt, weights, target_leverage, cash_sh
     return orders, borrowing
 
 
-class HedgeFunds:
+class HedgeFunds(Members):
     """Every hedge fund of the scenario, each rule applied to all funds at once.
 
     A strategy's equity is split among its funds with lognormal dispersion (the
@@ -146,14 +145,13 @@ class HedgeFunds:
     SALE_REASON = "redemption"
 
     def __init__(self, model, spec, rng: np.random.Generator) -> None:
-        self.model = model
-        self.spec = spec
         strategies = [s for s in spec.strategies for _ in range(s.count)]
-        self.members = [
+        funds = [
             HedgeFund(model, name, model.ledger.index[name], s.name, s.leverage, s.leverage_limit)
             for name, s in zip(fund_names(spec.strategies), strategies, strict=True)
         ]
-        self.rows = np.array([fund.row for fund in self.members], dtype=int)
+        super().__init__(model, funds)
+        self.spec = spec
         n, assets = len(self.members), model.markets.names
         self.weights = np.zeros((n, len(assets)))
         self.target_leverage = np.zeros(n)
@@ -177,12 +175,6 @@ class HedgeFunds:
         self.money_demand = np.zeros(n)
         self.defaulted: set[int] = set()
         self._equity_history: list[np.ndarray] = []
-
-    def __iter__(self) -> Iterator[HedgeFund]:
-        return iter(self.members)
-
-    def __len__(self) -> int:
-        return len(self.members)
 
     def open_accounts(self) -> None:
         """Cash, positions at the target leverage, and the loan from the prime brokers."""
@@ -248,14 +240,7 @@ class HedgeFunds:
         self.redemptions_paid = float(paid.sum())
         short = due - paid
         for j in np.flatnonzero(short > 1e-9):
-            model.events.add(
-                Default(
-                    week=model.week,
-                    holder=self.members[j].name,
-                    shortfall=float(short[j]),
-                    what="redemption",
-                )
-            )
+            self._default(j, float(short[j]), "redemption")
 
     def margin_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per fund: leverage now, the limit that triggers a margin call, the target after it.
@@ -288,14 +273,14 @@ class HedgeFunds:
                 continue
             self.defaulted.add(row)
             equity_now = ledger.holdings[row] @ price + ledger.cash[row] - ledger.debt[row]
-            model.events.add(
-                Default(
-                    week=model.week,
-                    holder=self.members[j].name,
-                    shortfall=float(-equity_now),
-                    what="equity",
-                )
-            )
+            self._default(j, float(-equity_now), "equity")
+
+    def _default(self, j: int, shortfall: float, what: str) -> None:
+        """Fund ``j`` could not pay ``shortfall`` (a redemption), or its equity is gone."""
+        fund = self.members[j].name
+        self.model.events.add(
+            Default(week=self.model.week, holder=fund, shortfall=shortfall, what=what)
+        )
 
     def notices(self) -> None:
         """Investors give notice after poor returns; the money is due after the lag."""

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from inverse_qe.agents.members import Members
 from inverse_qe.model.events import BondIssued, CapexCut, Default
 
 
@@ -88,7 +89,7 @@ class Hyperscaler(mesa.Agent):
         return False
 
 
-class Hyperscalers:
+class Hyperscalers(Members):
     """The hyperscaler sector: every firm's capex, its funding and what it pays out.
 
     Args:
@@ -101,28 +102,21 @@ class Hyperscalers:
     SALE_REASON = "funding"
 
     def __init__(self, model, spec, paths: dict[str, np.ndarray]) -> None:
-        self.model = model
-        self.spec = spec
-        self.capex = paths["capex"]
-        self.operating_cash_flow = paths["operating_cash_flow"]
         total_share = sum(f.capex_share for f in spec.firms)
-        self.members = [
+        firms = [
             Hyperscaler(model, f.name, model.ledger.index[f.name], f.capex_share / total_share)
             for f in spec.firms
         ]
-        self.rows = np.array([firm.row for firm in self.members], dtype=int)
+        super().__init__(model, firms)
+        self.spec = spec
+        self.capex = paths["capex"]
+        self.operating_cash_flow = paths["operating_cash_flow"]
         self.money_demand = np.zeros(len(self.members))
         self.capex_due: list[float] = [0.0] * len(self.members)
         # Bonds sold per week, a ring over the spread window.
         self.issuance = np.zeros(model.config.markets.spread_issuance_window)
         self.capex_paid = 0.0  # this week's totals, for the record
         self.bonds_issued = 0.0
-
-    def __iter__(self):
-        return iter(self.members)
-
-    def __len__(self) -> int:
-        return len(self.members)
 
     def open_accounts(self) -> None:
         """Each firm's opening cash and portfolio."""

@@ -1,4 +1,9 @@
-"""Portfolio rules shared by the unlevered investors (households, value investors, funds)."""
+"""Portfolio rules shared by the investors: money demand, rebalancing and momentum.
+
+Households and value investors want a share of their wealth in cash
+(:func:`wealth_money_demand`) and rebalance toward it; sovereign funds deploy dry
+powder with the same rule, buying only.
+"""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from inverse_qe.agents.members import Members
 from inverse_qe.agents.portfolio import rebalance_orders, weights_from
 from inverse_qe.model.events import DryPowderExhausted, MissedCommitment
 
@@ -69,7 +70,7 @@ class SovereignFund(mesa.Agent):
         return max(0.0, self.spec.margin_loan_limit * holdings_value - max(debt, 0.0))
 
 
-class SovereignFunds:
+class SovereignFunds(Members):
     """The sovereign funds together: their calls, what they sell, what they deploy.
 
     Args:
@@ -82,12 +83,11 @@ class SovereignFunds:
     SALE_REASON = "commitment"
 
     def __init__(self, model, specs, paths: list[dict[str, np.ndarray]]) -> None:
-        self.model = model
-        self.members = [
+        funds = [
             SovereignFund(model, model.ledger.index[spec.name], spec, fund_paths)
             for spec, fund_paths in zip(specs, paths, strict=True)
         ]
-        self.rows = np.array([fund.row for fund in self.members], dtype=int)
+        super().__init__(model, funds)
         # Each fund deploys dry powder into the mix of its opening portfolio.
         self.target_weights = [
             weights_from(fund.spec.holdings, model.markets.names) for fund in self.members
@@ -96,12 +96,6 @@ class SovereignFunds:
         self.commitments_due: list[float] = [0.0] * len(self.members)
         self.commitments_paid = 0.0  # this week's totals, for the record
         self.missed = 0.0
-
-    def __iter__(self):
-        return iter(self.members)
-
-    def __len__(self) -> int:
-        return len(self.members)
 
     def open_accounts(self) -> None:
         """Each fund's opening cash (its dry powder) and portfolio."""

@@ -293,27 +293,27 @@ def test_the_bank_opens_its_treasuries_in_units_and_the_rrp_balance():
     assert world.cash("rrp") == pytest.approx(12.0)
 
 
-def test_rrp_plumbing_returns_money_funds_cash_to_households_above_the_target():
+@pytest.mark.parametrize(
+    ("rrp", "deposits", "rrp_after", "deposits_after", "flow"),
+    [
+        # RRP rate = policy rate: target 16 / 2 = 8; 0.2 x (8 - 10) = -0.4 back into deposits
+        (10.0, 100.0, 9.6, 100.4, "rrp_withdrawal"),
+        # 0.2 x (8 - 3) = 1.0 wanted in, but money funds have only 0.5
+        (3.0, 0.5, 3.5, 0.0, "rrp_deposit"),
+    ],
+)
+def test_rrp_plumbing_moves_money_fund_cash_toward_the_target(
+    rrp, deposits, rrp_after, deposits_after, flow
+):
     world, bank = bank_in_world([0.04] * 2, [0.0] * 2)
-    world.open("rrp", 10.0)
-    world.open("households", 100.0)
+    world.open("rrp", rrp)
+    world.open("households", deposits)
     bank.set_policy(1, 0.0, 0.0)
     bank.rrp_plumbing()
-    # RRP rate = policy rate: target 16 / 2 = 8; 0.2 x (8 - 10) = -0.4 back into deposits
-    assert world.cash("rrp") == pytest.approx(9.6)
-    assert world.cash("households") == pytest.approx(100.4)
-    assert world.flows("rrp_withdrawal") == [("rrp", "households", pytest.approx(0.4))]
-
-
-def test_rrp_deposits_are_capped_by_the_money_funds_cash():
-    world, bank = bank_in_world([0.04] * 2, [0.0] * 2)
-    world.open("rrp", 3.0)
-    world.open("households", 0.5)
-    bank.set_policy(1, 0.0, 0.0)
-    bank.rrp_plumbing()
-    # 0.2 x (8 - 3) = 1.0 wanted in, but households have only 0.5
-    assert world.cash("rrp") == pytest.approx(3.5)
-    assert world.cash("households") == pytest.approx(0.0)
+    assert world.cash("rrp") == pytest.approx(rrp_after)
+    assert world.cash("households") == pytest.approx(deposits_after)
+    (moved,) = world.flows(flow)
+    assert moved[2] == pytest.approx(abs(rrp_after - rrp))
 
 
 def test_qe_buys_its_pace_and_qt_sells_at_most_what_the_bank_holds():

@@ -231,13 +231,10 @@ def test_relevering_buys_at_most_speed_times_the_leverage_gap():
 # The sector's week in a small economy
 # ---------------------------------------------------------------------------------------
 
+#: Two macro funds on treasuries and bonds, one crypto fund.
+MACRO_WEIGHTS = {"treasuries": 0.6, "hyperscaler_bonds": 0.4}
 MACRO = HedgeFundStrategy(
-    name="macro",
-    count=2,
-    equity=100.0,
-    leverage=3.0,
-    leverage_limit=4.0,
-    weights={"treasuries": 0.6, "hyperscaler_bonds": 0.4},
+    name="macro", count=2, equity=100.0, leverage=3.0, leverage_limit=4.0, weights=MACRO_WEIGHTS
 )
 CRYPTO = HedgeFundStrategy(
     name="crypto", count=1, equity=20.0, leverage=2.0, leverage_limit=2.5, weights={"crypto": 1.0}

@@ -59,19 +59,16 @@ def test_treasury_issues_nothing_when_the_tga_is_well_above_target():
     assert world.ledger.outstanding[0] == 0.0
 
 
-def test_treasury_spends_the_deficit_as_transfers_and_spending():
-    world, treasury = treasury_in_world(deficit=20.0, tga=150.0, tga_target=200.0)
+@pytest.mark.parametrize(
+    ("tga", "transfers", "spending"),
+    [
+        (150.0, 5.0, 15.0),  # 0.25 x 20 = 5 into deposits, 15 into the real economy
+        (8.0, 2.0, 6.0),  # only 8 in the TGA: 2 of transfers, 6 of spending
+    ],
+)
+def test_treasury_spends_the_deficit_as_far_as_the_tga_allows(tga, transfers, spending):
+    world, treasury = treasury_in_world(deficit=20.0, tga=tga, tga_target=200.0)
     treasury.settle()
-    # 0.25 x 20 = 5 into deposits, 15 into the real economy
-    assert world.cash("households") == pytest.approx(5.0)
-    assert world.cash("real_economy") == pytest.approx(15.0)
-    assert world.cash("treasury") == pytest.approx(130.0)
-
-
-def test_treasury_spends_no_more_than_the_tga_holds():
-    world, treasury = treasury_in_world(deficit=20.0, tga=8.0, tga_target=200.0)
-    treasury.settle()
-    # only 8 to spend: 2 of transfers, 6 of spending
-    assert world.cash("households") == pytest.approx(2.0)
-    assert world.cash("real_economy") == pytest.approx(6.0)
-    assert world.cash("treasury") == pytest.approx(0.0)
+    assert world.cash("households") == pytest.approx(transfers)
+    assert world.cash("real_economy") == pytest.approx(spending)
+    assert world.cash("treasury") == pytest.approx(tga - transfers - spending)
