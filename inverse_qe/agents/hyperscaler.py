@@ -184,31 +184,18 @@ class Hyperscalers(Members):
         return np.tile(order, (len(self.members), 1))
 
     def settle(self) -> None:
-        """After the clearing: cancel unsold bonds, pay capex, pay shareholders."""
+        """After the clearing: close the bond issues, pay capex, pay shareholders."""
         model = self.model
-        ledger, rows, week = model.ledger, model.rows, model.week
-        bonds, price = model.markets.spread_asset, model.markets.price
+        ledger, rows = model.ledger, model.rows
         self.capex_paid = self.bonds_issued = 0.0
         for j, firm in enumerate(self.members):
             if firm.issued_units > 0:
-                unsold = min(firm.issued_units, ledger.holdings[firm.row, bonds])
-                sold = firm.issued_units - unsold
-                ledger.retire(firm.row, bonds, unsold, price[bonds])
-                firm.issued_units = 0.0
-                if sold > 0:
-                    amount = sold * price[bonds]
-                    self.issuance[week % self.issuance.size] += amount
-                    self.bonds_issued += amount
-                    model.events.add(
-                        BondIssued(
-                            week=week, holder=firm.name, amount=amount, spread=model.markets.spread
-                        )
-                    )
+                self._close_issue(firm)
             capex = self.capex_due[j]
             paid = min(capex, float(ledger.cash[firm.row]))
             if paid < capex - 1e-9:
                 model.events.add(
-                    Default(week=week, holder=firm.name, shortfall=capex - paid, what="capex")
+                    Default(week=model.week, holder=firm.name, shortfall=capex - paid, what="capex")
                 )
             ledger.pay(firm.row, rows.suppliers, paid, "capex")
             self.capex_paid += paid
@@ -216,6 +203,24 @@ class Hyperscalers(Members):
                 float(ledger.cash[firm.row]), self.money_demand[j], self.spec.payout_rate
             )
             ledger.pay(firm.row, rows.households, payout, "shareholder_payout")
+
+    def _close_issue(self, firm: Hyperscaler) -> None:
+        """New bonds left unsold are cancelled; the ones sold are the week's issuance."""
+        model = self.model
+        ledger, bonds, price = model.ledger, model.markets.spread_asset, model.markets.price
+        unsold = min(firm.issued_units, ledger.holdings[firm.row, bonds])
+        sold = firm.issued_units - unsold
+        ledger.retire(firm.row, bonds, unsold, price[bonds])
+        firm.issued_units = 0.0
+        if sold > 0:
+            amount = sold * price[bonds]
+            self.issuance[model.week % self.issuance.size] += amount
+            self.bonds_issued += amount
+            model.events.add(
+                BondIssued(
+                    week=model.week, holder=firm.name, amount=amount, spread=model.markets.spread
+                )
+            )
 
     def recent_issuance(self) -> float:
         """Bonds sold over the spread window up to this week, US$bn; called once a week.
