@@ -60,7 +60,7 @@ class Rows:
 NODES = tuple(f.name for f in fields(Rows))[:-1]
 
 
-def run_seed(scenario: Scenario, seed: int | None, rng: object) -> int:
+def run_seed(scenario: Scenario, seed: int | None, rng: int | np.random.Generator | None) -> int:
     """The run's seed: ``seed``, or Mesa's ``rng`` keyword, or the scenario's ``run.seed``.
 
     ``rng`` may be an int (the same as ``seed``) or a ``numpy.random.Generator``, from
@@ -101,7 +101,7 @@ class BathtubModel(mesa.Model):
         seed: int | None = None,
         weeks: int | None = None,
         *,
-        rng: object = None,
+        rng: int | np.random.Generator | None = None,
         check_invariants: bool = True,
     ) -> None:
         seed = run_seed(scenario, seed, rng)
