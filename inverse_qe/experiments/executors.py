@@ -7,7 +7,9 @@ spec gives bit-identical results on any of them.
 * ``workers=1`` (no scheduler): in this process, one run after another.
 * ``workers=N``: a :class:`~concurrent.futures.ProcessPoolExecutor` of N
   processes started with ``forkserver`` (forking a process that already runs
-  threads, such as the progress bar's, is unsafe).
+  threads, such as the progress bar's, is unsafe). The forkserver and the
+  workers die with this process, even when it is killed with SIGKILL
+  (:mod:`inverse_qe.lifeline`).
 * ``scheduler="local"``: a :class:`distributed.LocalCluster` of N single-thread
   worker processes on 127.0.0.1.
 * ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster; its workers need
@@ -62,9 +64,21 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+#: Imported by the forkserver before it forks workers (``__main__`` is the default).
+FORKSERVER_PRELOAD = ["__main__", "inverse_qe.experiments._forkserver"]
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose processes die with this one, even when it is killed with SIGKILL."""
+    from inverse_qe.lifeline import bind_to
+
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=bind_to, initargs=(os.getpid(),)
+    )
 
 
 @contextlib.contextmanager
