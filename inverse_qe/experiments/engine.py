@@ -568,9 +568,13 @@ class Experiment:
                 self.store.write_manifest(self.manifest)
         finally:
             self.store.unlock()
-            if error is not None and self._created and not self.manifest:
-                # Nothing was started (a bad scenario, a bad option): leave nothing behind.
+            if error is not None and self._created and not self._has_results():
+                # Nothing ran (a bad scenario, an executor that could not start): a new
+                # directory holding only a plan is removed rather than left behind.
                 remove(self.options.out)
+
+    def _has_results(self) -> bool:
+        return bool(self.store.stored_ids() or self.store.failed_ids())
 
     def require_some_runs(self, what: str) -> None:
         """Stop with a clear error when every run failed: there is nothing to analyse."""

@@ -147,6 +147,7 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
             raise ExperimentError(
                 f"--scheduler {scheduler!r}: expected 'local' or an address like tcp://HOST:8786"
             )
+        _check_reachable(scheduler)
         try:
             client = Client(scheduler, timeout="15s")
         except (OSError, TimeoutError) as error:
@@ -169,3 +170,30 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once, clearly, when nothing listens at a ``tcp://HOST:PORT`` scheduler address.
+
+    (Dask itself retries a refused connection until its timeout.)
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ExperimentError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            pass
+    except OSError as error:
+        raise ExperimentError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there"
+            f" ({error.strerror or error}); start one or check the address"
+        ) from None

@@ -255,7 +255,7 @@ class Axis:
             if isinstance(error, UserError):  # a bad scenario or axis says so itself
                 raise
             raise ExperimentError(
-                f"{self.label}={value:g}: the scenario value it gives is not a finite number;"
+                f"{self.label}: the scenario value it gives is not a finite number;"
                 " choose a smaller range"
             ) from None
 
