@@ -11,6 +11,7 @@ threads at once (the QE-equivalent's root-finding does that).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import platform
 import sys
@@ -91,6 +92,10 @@ class Options:
     unique: bool = False
 
     def __post_init__(self) -> None:
+        if "\0" in str(self.out):
+            raise ExperimentError(
+                f"--out {str(self.out)!r}: expected a path without NUL characters"
+            )
         self.out = Path(self.out)
         if self.console is None:
             self.console = Console(quiet=self.quiet)
@@ -310,6 +315,7 @@ class Experiment:
         self._session: dict[str, Any] = {}
         self.code_changed: str | None = None
         self._created = False  # this experiment made its directory (removed if nothing starts)
+        self._made_parents: list[Path] = []  # and these parents of it
 
     def __enter__(self) -> Experiment:
         if self.options.unique:
@@ -364,6 +370,7 @@ class Experiment:
     def _claim_default_directory(self) -> None:
         """Take the first free default directory by creating it (atomic against a twin)."""
         base = self.options.out
+        self._made_parents = [p for p in reversed(base.parents) if not p.exists()]
         base.parent.mkdir(parents=True, exist_ok=True)
         for n in range(1, 10_001):
             candidate = base if n == 1 else base.with_name(f"{base.name}_{n}")
@@ -572,6 +579,9 @@ class Experiment:
                 # Nothing ran (a bad scenario, an executor that could not start): a new
                 # directory holding only a plan is removed rather than left behind.
                 remove(self.options.out)
+                for parent in reversed(self._made_parents):
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()  # only if empty
 
     def _has_results(self) -> bool:
         return bool(self.store.stored_ids() or self.store.failed_ids())

@@ -153,11 +153,11 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_animate(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe animate``: the bathtub picture as an animation or a still."""
-    from matplotlib.animation import writers
+    scenario = _scenario(args)
+    from matplotlib.animation import writers  # lazy: matplotlib, after the scenario's checks
 
     from inverse_qe.teaching.tub import animate, tub_figure
 
-    scenario = _scenario(args)
     out = args.out or _default_file(scenario.name, "tub", ".gif")
     suffix = out.suffix.lower()
     if suffix not in (".gif", ".mp4", *STILL_SUFFIXES):
@@ -184,11 +184,11 @@ def cmd_animate(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_flows(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe flows``: who paid whom over the run."""
-    from inverse_qe.teaching.flows import flow_figure
-
     scenario = _scenario(args)
     out = args.out or _default_file(scenario.name, "flows", ".png")
     target = OutputFile(out, force=args.force, suffixes=STILL_SUFFIXES)
+    from inverse_qe.teaching.flows import flow_figure  # lazy: matplotlib, after the checks
+
     model = _run_model(args, scenario)
     with target.writing() as temporary:
         flow_figure(model, temporary)
