@@ -555,16 +555,32 @@ def test_an_unreachable_scheduler_leaves_the_manifest_interrupted(box, capsys, e
     assert json.loads((experiment / "manifest.json").read_text())["status"] != "running"
 
 
-def test_compare_where_every_run_fails_lists_them_and_exits_2(box, capsys, monkeypatch):
+EVERY_RUN_FAILS = {
+    "compare": OUTPUTS["compare"]("exp"),
+    "multiplier": ["multiplier", "early_phase", "--seeds", "1", "--weeks", "2", "--no-qe"],
+    "regime": [
+        *("regime", "dry_powder_exhaustion", "--seeds", "1", "--weeks", "2"),
+        *("--x", "capex_growth=0:0.2:2", "--y", "dry_powder=200:400:2"),
+    ],
+}
+
+
+@pytest.mark.parametrize("command", list(EVERY_RUN_FAILS))
+def test_an_experiment_where_every_run_fails_lists_them_and_exits_2(
+    box, capsys, monkeypatch, command
+):
     from inverse_qe.model import bathtub
 
     def broken(self):
         raise RuntimeError("the model broke")
 
     monkeypatch.setattr(bathtub.BathtubModel, "run", broken)
+    argv = EVERY_RUN_FAILS[command]
+    if command != "compare":
+        argv = [*argv, "--workers", "1", "--out", "exp", "--quiet", "--no-figures"]
     attempt(
-        "compare where every run fails",
-        OUTPUTS["compare"]("exp"),
+        f"{command} where every run fails",
+        argv,
         box,
         capsys,
         names=("every run failed", "the model broke"),

@@ -151,6 +151,7 @@ def multiplier(
             plan, f"multiplier · {len(arms)} capex paths × {len(seed_values)} seeds"
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("multiplier")
         qe_summary, qe_seeds, evaluations = None, None, None
         if qe:
             qe_seeds, evaluations = qe_equivalent(

@@ -159,6 +159,7 @@ def regime(
             f"regime · {len(xs)}×{len(ys)} points × 2 capex paths × {len(seed_values)} seeds",
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("regime")
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         grid = regime_table(results, x_axis.label, y_axis.label, scale)

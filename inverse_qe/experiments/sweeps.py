@@ -188,6 +188,7 @@ def sweep(
             plan, f"sweep · {points} points × {len(seed_values)} seeds ({sample})"
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("sweep")
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         table = sweep_table(results, names)
