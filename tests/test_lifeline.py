@@ -82,7 +82,7 @@ def test_run_killed_while_writing_leaves_only_what_the_next_run_sweeps(tmp_path)
 
 
 def test_compare_with_workers_killed_leaves_no_process(tmp_path):
-    args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "104"]
+    args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "52"]
     out = tmp_path / "exp"
     process = _start([*args, "--workers", "2", "--out", str(out), "--quiet"], tmp_path)
     _wait_for(lambda: any(out.glob("runs/*.parquet")), process, 120, "stored run")

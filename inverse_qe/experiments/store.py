@@ -233,6 +233,11 @@ class Store:
             if self.failure_record(run_id) is None:
                 self.failure_path(run_id).unlink(missing_ok=True)
                 removed += 1
+        if self.runs.is_dir():  # checksums whose run file never arrived
+            for path in self.runs.glob("*.sha256"):
+                if not self.run_path(path.stem).exists():
+                    path.unlink(missing_ok=True)
+                    removed += 1
         damaged = []
         for run_id in sorted(self.stored_ids()):
             if not self.readable(run_id):
