@@ -112,11 +112,11 @@ def run_output(args: argparse.Namespace, scenario_name: str, seed: int):
     safe for a file name), or the next free ``_2``, ``_3``... when the results
     are written, so runs started together never collide.
     """
-    from inverse_qe.outputs import OutputDir, safe_name
+    from inverse_qe.outputs import OutputDir, inside
 
     if args.out is not None:
         return OutputDir(args.out, force=args.force)
-    return OutputDir(Path("runs") / f"{safe_name(scenario_name)}_seed{seed}", unique=True)
+    return OutputDir(inside(Path("runs"), f"{scenario_name}_seed{seed}"), unique=True)
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:

@@ -652,9 +652,9 @@ def seed_list(seeds: int | Sequence[int], first_seed: int = 0) -> list[int]:
 
 def default_out(stem: str) -> Path:
     """The default directory ``experiments/<stem>`` (the next free ``_2``... is taken on start)."""
-    from inverse_qe.outputs import safe_name
+    from inverse_qe.outputs import inside
 
-    return Path("experiments") / safe_name(stem)
+    return inside(Path("experiments"), stem)
 
 
 def make_options(stem: str, out: str | Path | None, **execution: Any) -> Options:

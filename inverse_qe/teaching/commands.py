@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from inverse_qe.cli import UserError, positive_number, seed_option, weeks_option, whole_number
-from inverse_qe.outputs import OutputFile, safe_name
+from inverse_qe.outputs import OutputFile, inside
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 
 DEFAULT_PORT = 8765
@@ -126,7 +126,7 @@ def _run_model(args: argparse.Namespace, scenario=None):
 
 def _default_file(scenario_name: str, what: str, suffix: str) -> Path:
     """``<scenario>_<what><suffix>`` in the working directory, from the name made safe."""
-    return Path(f"{safe_name(scenario_name)}_{what}{suffix}")
+    return inside(Path(), f"{scenario_name}_{what}{suffix}")
 
 
 def cmd_explain(args: argparse.Namespace, console: Console) -> int:
