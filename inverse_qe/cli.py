@@ -1,7 +1,9 @@
 """The ``inverse-qe`` command line.
 
-User mistakes (a bad scenario, a bad ``--set``, an output directory in the way)
-print one clear paragraph and exit with status 2, without a traceback.
+Every command runs behind one front door (:func:`inverse_qe.errors.run_guarded`):
+user mistakes (a bad scenario, a bad ``--set``, an output path in the way)
+print one clear paragraph and exit with status 2, without a traceback; a bug
+prints where its traceback was saved and exits with status 1.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from inverse_qe import __version__
-from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, ScenarioError, load
+from inverse_qe.errors import EXIT_USAGE, UserError, run_guarded
+from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
+from inverse_qe.scenarios.schema import MAX_SEED, MAX_WEEKS
 
-EXIT_USAGE = 2
+__all__ = ["EXIT_USAGE", "UserError", "build_parser", "main", "positive_number", "whole_number"]
 #: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
 #: and setting ``handler=function(args, console) -> int`` on each parser it adds.
 COMMAND_MODULES: list[str] = [
@@ -29,12 +33,8 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
-class UserError(Exception):
-    """A mistake in what the user asked for: reported in one paragraph, exit status 2."""
-
-
-def whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum`` (clear message otherwise)."""
+def whole_number(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number in ``[minimum, maximum]`` (clear message otherwise)."""
 
     def parse(text: str) -> int:
         try:
@@ -43,9 +43,17 @@ def whole_number(minimum: int):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected a number <= {maximum}, got {value}")
         return value
 
     return parse
+
+
+#: ``--weeks``: at most the schema's longest run.
+weeks_option = whole_number(1, MAX_WEEKS)
+#: ``--seed``: what the results tables store.
+seed_option = whole_number(0, MAX_SEED)
 
 
 def positive_number(text: str) -> float:
@@ -75,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SCENARIO,
         help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
     )
-    run.add_argument("--seed", type=whole_number(0), help="random seed (default: the scenario's)")
-    run.add_argument("--weeks", type=whole_number(1), help="run length in weeks")
+    run.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's)")
+    run.add_argument("--weeks", type=weeks_option, help=f"run length in weeks (1 to {MAX_WEEKS})")
     run.add_argument(
         "--set",
         dest="overrides",
@@ -86,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a scenario field, e.g. --set suppliers.recycling=0.5 (repeatable)",
     )
     run.add_argument("--out", type=Path, help="output directory (default: a new one under runs/)")
+    run.add_argument(
+        "--force", action="store_true", help="replace an existing --out directory of results"
+    )
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     run.set_defaults(handler=cmd_run)
@@ -94,27 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_out(name: str, seed: int) -> Path:
-    base = Path("runs") / f"{name}_seed{seed}"
-    out, n = base, 1
-    while out.exists() and (not out.is_dir() or any(out.iterdir())):
-        n += 1
-        out = base.with_name(f"{base.name}_{n}")
-    return out
+def run_output(args: argparse.Namespace, scenario_name: str, seed: int):
+    """The run's output directory, checked now, before anything is simulated.
+
+    Without ``--out``: ``runs/<scenario>_seed<seed>`` (the scenario's name made
+    safe for a file name), or the next free ``_2``, ``_3``... when the results
+    are written, so runs started together never collide.
+    """
+    from inverse_qe.outputs import OutputDir, inside
+
+    if args.out is not None:
+        return OutputDir(args.out, force=args.force)
+    return OutputDir(inside(Path("runs"), f"{scenario_name}_seed{seed}"), unique=True)
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe run``: one scenario, one seed, every output file."""
     from inverse_qe.model.bathtub import BathtubModel
-    from inverse_qe.results import check_output_dir, summary, write_run
+    from inverse_qe.results import summary, write_run
 
     scenario = load(args.scenario, args.overrides)
     seed = scenario.run.seed if args.seed is None else args.seed
-    out = args.out if args.out is not None else _default_out(scenario.name, seed)
-    try:
-        check_output_dir(out)
-    except FileExistsError as error:
-        raise UserError(str(error)) from None
+    target = run_output(args, scenario.name, seed)
     started = time.perf_counter()
     model = BathtubModel(scenario, seed=seed, weeks=args.weeks)
     with Progress(
@@ -131,9 +143,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             model.step()
             progress.advance(task)
     elapsed = time.perf_counter() - started
-    write_run(
+    out = write_run(
         model,
-        out,
+        target,
         extra_manifest={"overrides": args.overrides, "command": sys.argv},
         figure=not args.no_figure,
     )
@@ -188,16 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     errors = Console(stderr=True, soft_wrap=True)
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.handler(args, console)
-    except ScenarioError as error:
-        errors.print(f"error: {error}", highlight=False, markup=False, style="red")
-    except UserError as error:
-        errors.print(f"error: {error}", highlight=False, markup=False, style="red")
-    except KeyboardInterrupt:
-        errors.print("interrupted: nothing was written")
-        return 130
-    return EXIT_USAGE
+
+    def report(message: str) -> None:
+        errors.print(message, highlight=False, markup=False, style="red")
+
+    return run_guarded(lambda: args.handler(args, console), report)
 
 
 if __name__ == "__main__":

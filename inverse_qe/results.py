@@ -1,19 +1,19 @@
 """A finished run's outputs: tables, headline summary, manifest, and writing them safely.
 
-:func:`write_run` writes every file into a temporary sibling directory and
-renames it into place at the end, so a results directory is either complete or
-absent, never half-written, and an existing non-empty directory is never
-overwritten.
+:func:`write_run_files` writes every file of a run into a directory;
+:func:`write_run` does it through an :class:`~inverse_qe.outputs.OutputDir`, so
+the files go to a staging directory beside the target that is renamed into
+place at the end: a results directory is either complete or absent, never
+half-written, and an existing one is never overwritten (unless ``force``).
+``inverse-qe run`` makes the :class:`~inverse_qe.outputs.OutputDir` itself
+*before* simulating, so a target in the way is reported at once.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 import inverse_qe
+from inverse_qe.errors import OutputExistsError
 from inverse_qe.model.events import ForcedSale, cascades
 from inverse_qe.model.ledger import CASH
+from inverse_qe.outputs import OutputDir
 
-
-class OutputExistsError(FileExistsError):
-    """The output directory exists and is not empty: refusing to overwrite it."""
+__all__ = ["OutputExistsError", "write_run", "write_run_files"]
 
 
 def timeseries(model) -> pd.DataFrame:
@@ -193,12 +193,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def check_output_dir(out: Path) -> None:
-    """Refuse an existing non-empty directory (or a file) before any work is done."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputExistsError(f"{out} already exists and is not empty; choose another --out")
-
-
 def write_tables(model, directory: Path) -> None:
     """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``."""
     directory = Path(directory)
@@ -210,29 +204,42 @@ def write_tables(model, directory: Path) -> None:
             handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
 
 
-def write_run(model, out: Path, *, extra_manifest: dict | None = None, figure: bool = True) -> Path:
-    """Write every output file of a finished run into ``out`` atomically."""
-    out = Path(out)
-    check_output_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; results are for everyone to read
-    try:
-        write_tables(model, staging)
-        (staging / "network.json").write_text(json.dumps(network(model), indent=1))
-        headline = summary(model)
-        (staging / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
-        )
-        if figure:
-            from inverse_qe.plots import dashboard
+def write_run_files(
+    model, directory: Path, *, extra_manifest: dict | None = None, figure: bool = True
+) -> None:
+    """Write every output file of a finished run into ``directory`` (which must exist)."""
+    write_tables(model, directory)
+    (directory / "network.json").write_text(json.dumps(network(model), indent=1))
+    headline = summary(model)
+    (directory / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
+    (directory / "manifest.json").write_text(
+        json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
+    )
+    if figure:
+        from inverse_qe.plots import dashboard
 
-            dashboard(timeseries(model), headline, staging / "dashboard.png")
-        if out.exists():
-            out.rmdir()  # empty (checked above); rename needs it gone
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+        dashboard(timeseries(model), headline, directory / "dashboard.png")
+
+
+def write_run(
+    model,
+    out: Path | OutputDir,
+    *,
+    extra_manifest: dict | None = None,
+    figure: bool = True,
+    force: bool = False,
+) -> Path:
+    """Write every output file of a finished run into ``out`` atomically; the directory written.
+
+    Args:
+        model: the finished model.
+        out: the directory, or an :class:`~inverse_qe.outputs.OutputDir` made
+            (and so checked) before the run.
+        extra_manifest: more fields for ``manifest.json``.
+        figure: draw ``dashboard.png``.
+        force: replace an existing directory of results (when ``out`` is a path).
+    """
+    target = out if isinstance(out, OutputDir) else OutputDir(out, force=force)
+    with target as staging:
+        write_run_files(model, staging, extra_manifest=extra_manifest, figure=figure)
+    return target.path

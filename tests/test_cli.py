@@ -261,3 +261,24 @@ def test_schema_is_valid_json_schema_with_every_table(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert {"assets", "central_bank", "hedge_funds", "extends"} <= set(schema["properties"])
+
+
+def test_force_replaces_earlier_results_of_a_run(tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "--weeks", "2", "--no-figure", "--quiet", "--out", str(out)]
+    assert main([*args, "--seed", "1"]) == 0
+    assert main([*args, "--seed", "2"]) == 2  # refused: it exists
+    assert main([*args, "--seed", "2", "--force"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing staged left
+
+
+def test_the_output_is_checked_before_the_simulation(tmp_path, monkeypatch):
+    from inverse_qe.model import bathtub
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated although the output was in the way")
+
+    monkeypatch.setattr(bathtub.BathtubModel, "step", never)
+    (tmp_path / "afile").write_text("x")
+    assert main(["run", "--weeks", "2", "--out", str(tmp_path / "afile" / "o")]) == 2

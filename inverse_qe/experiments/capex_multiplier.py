@@ -41,7 +41,7 @@ from inverse_qe.experiments.engine import Experiment, PlannedRun, Runner, make_o
 from inverse_qe.experiments.parameters import apply, format_value, lookup, scaled, shifted
 from inverse_qe.experiments.runs import RunSpec, ScenarioSource, make_spec
 from inverse_qe.experiments.stats import bootstrap_interval, paired_difference, ratio_of_means
-from inverse_qe.experiments.store import ExperimentError, Results, load
+from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 CAPEX = "hyperscalers.capex"
 QE_PACE = "central_bank.qe_pace"
@@ -151,6 +151,7 @@ def multiplier(
             plan, f"multiplier · {len(arms)} capex paths × {len(seed_values)} seeds"
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("multiplier")
         qe_summary, qe_seeds, evaluations = None, None, None
         if qe:
             qe_seeds, evaluations = qe_equivalent(
@@ -169,14 +170,14 @@ def multiplier(
         results = load(options.out, timeseries=["risk_asset_value", "capex_paid", "dry_powder"])
         overall, weekly, per_seed = analyse(results, seed_values, scales)
         written = ["multiplier.csv", "multiplier_weekly.csv", "multiplier_seeds.csv"]
-        overall.to_csv(options.out / "multiplier.csv", index=False, float_format="%.8g")
-        weekly.to_csv(options.out / "multiplier_weekly.csv", index=False, float_format="%.8g")
-        per_seed.to_csv(options.out / "multiplier_seeds.csv", index=False, float_format="%.8g")
+        write_csv(overall, options.out / "multiplier.csv", float_format="%.8g")
+        write_csv(weekly, options.out / "multiplier_weekly.csv", float_format="%.8g")
+        write_csv(per_seed, options.out / "multiplier_seeds.csv", float_format="%.8g")
         if qe_seeds is not None:
             qe_summary = summarise_qe(qe_seeds, per_seed, qe_scale, run_weeks)
             # Full precision: a root is the exact QT pace of a stored run.
-            qe_seeds.to_csv(options.out / "qe_equivalent.csv", index=False)
-            evaluations.to_csv(options.out / "qe_equivalent_evaluations.csv", index=False)
+            write_csv(qe_seeds, options.out / "qe_equivalent.csv")
+            write_csv(evaluations, options.out / "qe_equivalent_evaluations.csv")
             written += ["qe_equivalent.csv", "qe_equivalent_evaluations.csv"]
         if options.figures:
             from inverse_qe.experiments.figures import multiplier_figure

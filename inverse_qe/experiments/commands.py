@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from inverse_qe.cli import whole_number
+from inverse_qe.cli import seed_option, weeks_option, whole_number
 
 
 def _fraction(text: str) -> float:
@@ -35,10 +35,13 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
         help=f"seeds per scenario or design point (default {seeds}); all share them",
     )
     runs.add_argument(
-        "--first-seed", type=whole_number(0), default=0, metavar="K", help="first seed (default 0)"
+        "--first-seed", type=seed_option, default=0, metavar="K", help="first seed (default 0)"
     )
     runs.add_argument(
-        "--weeks", type=whole_number(1), metavar="N", help="run length (default: the scenario's)"
+        "--weeks",
+        type=weeks_option,
+        metavar="N",
+        help="run length, 1 to 5200 (default: the scenario's)",
     )
     runs.add_argument(
         "--set",
@@ -71,6 +74,11 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
         "--resume",
         action="store_true",
         help="continue the interrupted experiment in --out (runs already stored are kept)",
+    )
+    execution.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier experiment in --out (it is deleted) instead of refusing",
     )
     execution.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     execution.add_argument("--quiet", action="store_true", help="no progress bar or tables")
@@ -128,7 +136,7 @@ def register(commands) -> None:
         " risk_asset_value_change, min_water_level, peak_yield_10y (the default set)",
     )
     sweep.add_argument(
-        "--design-seed", type=whole_number(0), default=0, metavar="SEED", help="seed of the design"
+        "--design-seed", type=seed_option, default=0, metavar="SEED", help="seed of the design"
     )
     _common(sweep, seeds=4)
     sweep.set_defaults(handler=cmd_sweep)
@@ -204,6 +212,7 @@ def _execution(args: argparse.Namespace, console: Console) -> dict:
     return {
         "out": args.out,
         "resume": args.resume,
+        "force": args.force,
         "workers": args.workers,
         "scheduler": args.scheduler,
         "console": console,
@@ -214,20 +223,15 @@ def _execution(args: argparse.Namespace, console: Console) -> dict:
 
 
 def _guard(function, console: Console):
-    """Run an experiment, turning its user errors into the CLI's, and Ctrl-C into a note."""
-    from inverse_qe.cli import UserError
-    from inverse_qe.experiments.store import ExperimentError
-
+    """Run an experiment; after Ctrl-C or SIGTERM, say how to continue (then stop as asked)."""
     try:
         return function()
-    except ExperimentError as error:
-        raise UserError(str(error)) from None
     except KeyboardInterrupt:
         console.print(
             "[yellow]interrupted:[/] every finished run is stored; continue with the same"
             " command and --resume"
         )
-        return None
+        raise
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
@@ -245,8 +249,6 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         ),
         console,
     )
-    if result is None:
-        return 130
     if not args.quiet:
         print_comparison(console, result.table, args.seeds)
         console.print(f"results: {result.out} (comparison.csv, compare.png, runs/)")
@@ -274,8 +276,6 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
         ),
         console,
     )
-    if result is None:
-        return 130
     if not args.quiet:
         parameters = [c for c in result.points.columns if c not in {"point", "block", "runs"}]
         outputs = args.outputs or metrics.SWEEP_OUTPUTS
@@ -306,8 +306,6 @@ def cmd_multiplier(args: argparse.Namespace, console: Console) -> int:
         ),
         console,
     )
-    if result is None:
-        return 130
     if not args.quiet:
         print_multiplier(console, result)
         console.print(f"results: {result.out}")
@@ -332,8 +330,6 @@ def cmd_regime(args: argparse.Namespace, console: Console) -> int:
         ),
         console,
     )
-    if result is None:
-        return 130
     if not args.quiet:
         print_regime(console, result)
         console.print(f"results: {result.out}")

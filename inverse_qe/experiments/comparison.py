@@ -26,7 +26,7 @@ from inverse_qe.experiments import metrics as mx
 from inverse_qe.experiments.engine import Experiment, PlannedRun, make_options, seed_list
 from inverse_qe.experiments.runs import make_spec
 from inverse_qe.experiments.stats import mean_interval, paired_difference
-from inverse_qe.experiments.store import ExperimentError, Results, load
+from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 FAN_COLUMNS = [
     "water_level",
@@ -107,10 +107,11 @@ def compare(
             plan, f"compare · {len(arms)} scenarios × {len(seed_values)} seeds"
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("compare")
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=_fan_columns(options.out))
         table = comparison_table(results)
-        table.to_csv(options.out / "comparison.csv", index=False, float_format="%.10g")
+        write_csv(table, options.out / "comparison.csv", float_format="%.10g")
         outputs = ["comparison.csv"]
         figure = None
         if options.figures and len(results.timeseries):

@@ -11,6 +11,7 @@ threads at once (the QE-equivalent's root-finding does that).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import platform
 import sys
@@ -42,7 +43,8 @@ from inverse_qe.experiments.runs import (
     code_fingerprint,
     execute_run,
 )
-from inverse_qe.experiments.store import ExperimentError, Store
+from inverse_qe.experiments.store import ExperimentError, Store, check_manifest
+from inverse_qe.outputs import OutputDir, remove, temporary_name
 
 _TRANSIENT_LIMIT = 3  # rebuild a broken local pool at most this many times
 
@@ -73,6 +75,8 @@ class Options:
         quiet: no progress bar.
         figures: draw the PNG figures.
         command: the command line, recorded in the manifest.
+        force: replace an earlier experiment in ``out`` (not with ``resume``).
+        unique: ``out`` is a default name: take the first free ``out``, ``out_2``...
     """
 
     out: Path
@@ -84,8 +88,14 @@ class Options:
     quiet: bool = False
     figures: bool = True
     command: list[str] | None = None
+    force: bool = False
+    unique: bool = False
 
     def __post_init__(self) -> None:
+        if "\0" in str(self.out):
+            raise ExperimentError(
+                f"--out {str(self.out)!r}: expected a path without NUL characters"
+            )
         self.out = Path(self.out)
         if self.console is None:
             self.console = Console(quiet=self.quiet)
@@ -304,16 +314,27 @@ class Experiment:
         self._started = time.perf_counter()
         self._session: dict[str, Any] = {}
         self.code_changed: str | None = None
+        self._created = False  # this experiment made its directory (removed if nothing starts)
+        self._made_parents: list[Path] = []  # and these parents of it
 
     def __enter__(self) -> Experiment:
+        if self.options.unique:
+            self._claim_default_directory()
         out, store = self.options.out, self.store
+        if out.is_symlink() and not out.exists():
+            raise ExperimentError(f"--out {out} is a symbolic link to nothing; remove it first")
         if out.exists() and not out.is_dir():
-            raise ExperimentError(f"{out} is a file; choose another --out")
+            raise ExperimentError(f"--out {out} is a file; choose a directory")
         previous = store.read_manifest()
+        if previous is not None:
+            check_manifest(store.manifest_path, previous)
         # Dotfiles (the lock, temporary files) are ours: a directory of only those is empty.
         occupied = out.exists() and any(not p.name.startswith(".") for p in out.iterdir())
+        if occupied and self.options.force and not self.options.resume:
+            self._discard_previous(previous)
+            previous, occupied = None, False
         if occupied and not self.options.resume:
-            hint = " (continue it with --resume)" if previous else ""
+            hint = " (continue it with --resume, or replace it with --force)" if previous else ""
             raise ExperimentError(
                 f"{out} already exists and is not empty; choose another --out{hint}"
             )
@@ -321,19 +342,64 @@ class Experiment:
             raise ExperimentError(
                 f"--resume: {out} holds no {store.manifest_path.name}; it is not an experiment"
             )
+        if previous is not None:
+            self._check_same(previous)
+        self._created = self._created or not out.exists()
+        if not out.parent.exists() or not out.exists():
+            OutputDir(out)  # a clear error for a parent that is a file or not writable
         store.lock()
         try:
             if previous is not None:
-                self._check_same(previous)
                 self.manifest = previous
                 self.sources = SourceBook(previous.get("scenarios"))
-                removed = store.clean()
-                if removed:
-                    self.say(f"removed {removed} partial file(s) left by the interruption")
+                removed, damaged = store.clean()
+                for run_id in damaged:
+                    self.console.print(
+                        f"[yellow]warning:[/] {store.run_path(run_id)} did not match its checksum"
+                        " (damaged since it was written); it will be run again"
+                    )
+                if removed - len(damaged):
+                    self.say(
+                        f"removed {removed - len(damaged)} partial file(s) left by the interruption"
+                    )
         except BaseException:
             store.unlock()
             raise
         return self
+
+    def _claim_default_directory(self) -> None:
+        """Take the first free default directory by creating it (atomic against a twin)."""
+        base = self.options.out
+        self._made_parents = [p for p in reversed(base.parents) if not p.exists()]
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_001):
+            candidate = base if n == 1 else base.with_name(f"{base.name}_{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as error:
+                raise ExperimentError(f"{candidate}: {error.strerror}") from None
+            self.options.out = candidate
+            self.store = Store(candidate)
+            self._created = True
+            return
+        raise ExperimentError(f"{base}: no free name after 10000 tries")
+
+    def _discard_previous(self, previous: dict[str, Any] | None) -> None:
+        """``--force``: remove the earlier experiment in ``out`` (only an experiment's)."""
+        out = self.options.out
+        if previous is None:
+            raise ExperimentError(
+                f"--force: {out} is not an experiment directory (it has no manifest.json); it"
+                " replaces only those: remove it yourself or choose another --out"
+            )
+        probe = Store(out)
+        probe.lock()  # not while another process writes it
+        probe.unlock()
+        aside = out.parent / temporary_name(out.name)
+        out.rename(aside)  # swept by the next writer if we die before removing it
+        remove(aside)
 
     def _check_same(self, previous: dict[str, Any]) -> None:
         if previous.get("kind") != self.kind:
@@ -399,6 +465,7 @@ class Experiment:
         self.dynamic = {e["run_id"]: e for e in self.manifest["dynamic"]}
         self.store.write_manifest(self.manifest)
         self.store.runs.mkdir(parents=True, exist_ok=True)
+        self._session = {"started": _now()}
 
         info = self._enter(
             open_executor(self.options.workers, self.options.scheduler, self.options.executor)
@@ -422,13 +489,14 @@ class Experiment:
             self.store, info, progress=progress, task=task, refuse_new_runs=self.code_changed
         )
         self.runner.expect(p.spec for p in self.plan)
-        self._session = {
-            "started": _now(),
-            "executor": info.description,
-            "code": code_fingerprint(),
-            "workers": info.parallelism,
-            "resumed_with": self.runner.skipped,
-        }
+        self._session.update(
+            {
+                "executor": info.description,
+                "code": code_fingerprint(),
+                "workers": info.parallelism,
+                "resumed_with": self.runner.skipped,
+            }
+        )
         if self.runner.skipped:
             self.say(
                 f"resuming: {self.runner.skipped} of {len(self.runner.counted)} runs already stored"
@@ -497,7 +565,9 @@ class Experiment:
         try:
             while self._stack:
                 self._stack.pop().__exit__(kind, error, trace)
-            if error is not None and self._session and self.manifest.get("status") == "running":
+            if error is not None and self.manifest.get("status") == "running":
+                # Whatever stopped it (Ctrl-C, a scheduler that cannot be reached, a bug),
+                # the manifest must not go on saying "running".
                 self._session.update({"finished": _now(), "interrupted": repr(error)})
                 self.manifest["sessions"].append(self._session)
                 self.manifest["dynamic"] = list(self.dynamic.values())
@@ -505,11 +575,30 @@ class Experiment:
                 self.store.write_manifest(self.manifest)
         finally:
             self.store.unlock()
+            if error is not None and self._created and not self._has_results():
+                # Nothing ran (a bad scenario, an executor that could not start): a new
+                # directory holding only a plan is removed rather than left behind.
+                remove(self.options.out)
+                for parent in reversed(self._made_parents):
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()  # only if empty
+
+    def _has_results(self) -> bool:
+        return bool(self.store.stored_ids() or self.store.failed_ids())
+
+    def require_some_runs(self, what: str) -> None:
+        """Stop with a clear error when every run failed: there is nothing to analyse."""
+        if self.store.stored_ids():
+            return
+        self.finish()
+        self.report_failures()
+        raise ExperimentError(
+            f"{what}: every run failed, so there is nothing to analyse (records in"
+            f" {self.store.failures})"
+        )
 
     def report_failures(self, limit: int = 10) -> None:
         """Print the failed runs (their parameters and error), if any."""
-        import json
-
         failed = sorted(self.store.failed_ids() - self.store.stored_ids())
         if not failed:
             return
@@ -517,13 +606,15 @@ class Experiment:
             f"[red]{len(failed)} run(s) failed[/] (records in {self.store.failures}):"
         )
         for run_id in failed[:limit]:
-            record = json.loads(self.store.failure_path(run_id).read_text())
+            record = self.store.failure_record(run_id)
+            if record is None:
+                continue
             overrides = " ".join(record.get("overrides", []))
             if len(overrides) > 80:
                 overrides = overrides[:77] + "..."
             self.console.print(
-                f"  {record['scenario']} seed {record['seed']} {overrides}: "
-                f"{record['error_type']}: {record['error']}".rstrip(),
+                f"  {record.get('scenario')} seed {record.get('seed')} {overrides}: "
+                f"{record.get('error_type')}: {record.get('error')}".rstrip(),
                 markup=False,
                 highlight=False,
             )
@@ -560,16 +651,14 @@ def seed_list(seeds: int | Sequence[int], first_seed: int = 0) -> list[int]:
 
 
 def default_out(stem: str) -> Path:
-    """A new directory ``experiments/<stem>`` (with a suffix if that one is taken)."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:120]
-    base = Path("experiments") / safe
-    out, n = base, 1
-    while out.exists() and (not out.is_dir() or any(out.iterdir())):
-        n += 1
-        out = base.with_name(f"{base.name}_{n}")
-    return out
+    """The default directory ``experiments/<stem>`` (the next free ``_2``... is taken on start)."""
+    from inverse_qe.outputs import inside
+
+    return inside(Path("experiments"), stem)
 
 
 def make_options(stem: str, out: str | Path | None, **execution: Any) -> Options:
     """:class:`Options` from keyword arguments, with a default output directory."""
-    return Options(out=Path(out) if out is not None else default_out(stem), **execution)
+    if out is None:
+        return Options(out=default_out(stem), unique=True, **execution)
+    return Options(out=Path(out), **execution)

@@ -7,7 +7,9 @@ spec gives bit-identical results on any of them.
 * ``workers=1`` (no scheduler): in this process, one run after another.
 * ``workers=N``: a :class:`~concurrent.futures.ProcessPoolExecutor` of N
   processes started with ``forkserver`` (forking a process that already runs
-  threads, such as the progress bar's, is unsafe).
+  threads, such as the progress bar's, is unsafe). The forkserver and the
+  workers die with this process, even when it is killed with SIGKILL
+  (:mod:`inverse_qe.lifeline`).
 * ``scheduler="local"``: a :class:`distributed.LocalCluster` of N single-thread
   worker processes on 127.0.0.1.
 * ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster; its workers need
@@ -62,9 +64,21 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+#: Imported by the forkserver before it forks workers (``__main__`` is the default).
+FORKSERVER_PRELOAD = ["__main__", "inverse_qe.experiments._forkserver"]
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose processes die with this one, even when it is killed with SIGKILL."""
+    from inverse_qe.lifeline import bind_to
+
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=bind_to, initargs=(os.getpid(),)
+    )
 
 
 @contextlib.contextmanager
@@ -133,6 +147,7 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
             raise ExperimentError(
                 f"--scheduler {scheduler!r}: expected 'local' or an address like tcp://HOST:8786"
             )
+        _check_reachable(scheduler)
         try:
             client = Client(scheduler, timeout="15s")
         except (OSError, TimeoutError) as error:
@@ -155,3 +170,30 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once, clearly, when nothing listens at a ``tcp://HOST:PORT`` scheduler address.
+
+    (Dask itself retries a refused connection until its timeout.)
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ExperimentError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            pass
+    except OSError as error:
+        raise ExperimentError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there"
+            f" ({error.strerror or error}); start one or check the address"
+        ) from None

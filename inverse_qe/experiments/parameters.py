@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from inverse_qe.errors import UserError
 from inverse_qe.experiments.runs import ScenarioSource
 from inverse_qe.experiments.store import ExperimentError
 
@@ -243,13 +244,21 @@ class Axis:
     def overrides(self, source: ScenarioSource, before: list[str], value: float) -> list[str]:
         """The overrides that give this axis ``value``, after ``before`` is applied."""
         value = int(value) if self.integer else float(value)
-        if self.kind == "derived":
-            return DERIVED[self.name][1](source, before, value)
-        data = apply(source, before)
-        current = lookup(data, self.name)
-        if self.kind == "scale":
-            return [f"{self.name}={format_value(scaled(current, value))}"]
-        return [f"{self.name}={format_value(value)}"]
+        try:
+            if self.kind == "derived":
+                return DERIVED[self.name][1](source, before, value)
+            data = apply(source, before)
+            current = lookup(data, self.name)
+            if self.kind == "scale":
+                return [f"{self.name}={format_value(scaled(current, value))}"]
+            return [f"{self.name}={format_value(value)}"]
+        except (ValueError, OverflowError) as error:
+            if isinstance(error, UserError):  # a bad scenario or axis says so itself
+                raise
+            raise ExperimentError(
+                f"{self.label}: the scenario value it gives is not a finite number;"
+                " choose a smaller range"
+            ) from None
 
     def describe(self) -> dict[str, Any]:
         """JSON-safe description."""

@@ -34,7 +34,7 @@ from inverse_qe.experiments.parameters import (
 )
 from inverse_qe.experiments.runs import ScenarioSource, make_spec
 from inverse_qe.experiments.stats import bootstrap_interval, ratio_of_means
-from inverse_qe.experiments.store import ExperimentError, Results, load
+from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 
 @dataclass
@@ -159,10 +159,11 @@ def regime(
             f"regime · {len(xs)}×{len(ys)} points × 2 capex paths × {len(seed_values)} seeds",
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("regime")
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         grid = regime_table(results, x_axis.label, y_axis.label, scale)
-        grid.to_csv(options.out / "regime.csv", index=False, float_format="%.8g")
+        write_csv(grid, options.out / "regime.csv", float_format="%.8g")
         written = ["regime.csv"]
         try:
             mark = (_own_value(x_axis, source, overrides), _own_value(y_axis, source, overrides))

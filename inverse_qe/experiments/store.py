@@ -4,6 +4,7 @@ Layout of an experiment directory::
 
     manifest.json            what was asked, the plan (every run and its role), sessions
     runs/<run_id>.parquet    one run: its weekly series; spec, summary, metrics as metadata
+    runs/<run_id>.sha256     the run file's SHA-256, recorded when it was written
     failures/<run_id>.json   a run that raised: its parameters, error and traceback
     *.csv, *.png             the experiment's tables and figures
 
@@ -13,6 +14,11 @@ any moment leaves each run either complete or absent, never truncated. There is
 no separate index to fall out of step: the set of runs is the listing of
 ``runs/``. A lock file keeps two processes from writing one experiment.
 
+A store heals: a run file whose bytes no longer match the checksum recorded
+beside it (a flipped bit, a file edited or replaced) counts as missing, so
+``--resume`` runs it again and :func:`load` leaves it out, each with a
+warning. (``sha256sum -c runs/*.sha256`` checks the files by hand.)
+
 :func:`load` reads everything back as pandas DataFrames.
 """
 
@@ -20,49 +26,53 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
-import os
-import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from inverse_qe.errors import UserError
 from inverse_qe.experiments.runs import METADATA_KEY, RunOutcome
+from inverse_qe.outputs import sweep_leftovers, write_atomically
+
+__all__ = ["ExperimentError", "Results", "Store", "load", "write_atomically", "write_csv"]
 
 MANIFEST = "manifest.json"
 
 
-class ExperimentError(ValueError):
+class ExperimentError(UserError, ValueError):
     """A mistake in what was asked of an experiment (reported without a traceback)."""
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a crash
-    finally:
-        os.close(directory)
+class DamagedRunWarning(UserWarning):
+    """A stored run's file no longer matches its checksum: it counts as missing."""
 
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically."""
     write_atomically(path, (json.dumps(data, indent=1, default=str) + "\n").encode())
+
+
+def write_csv(frame: pd.DataFrame, path: Path, **options: Any) -> None:
+    """Write a table as CSV atomically (``options`` go to :meth:`pandas.DataFrame.to_csv`)."""
+    write_atomically(path, frame.to_csv(index=False, **options).encode())
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_run_metadata(path: Path) -> dict[str, Any]:
@@ -81,6 +91,9 @@ class Store:
         self.runs = self.root / "runs"
         self.failures = self.root / "failures"
         self._lock_handle: Any = None
+        self._verified: dict[tuple, bool] = {}
+        #: Runs found not to match their checksum (they count as missing).
+        self.damaged: set[str] = set()
 
     # -- files ------------------------------------------------------------------------------
     def run_path(self, run_id: str) -> Path:
@@ -91,22 +104,73 @@ class Store:
         """Where a failed run's record lives."""
         return self.failures / f"{run_id}.json"
 
+    def checksum_path(self, run_id: str) -> Path:
+        """Where a run's checksum lives (``sha256sum`` format)."""
+        return self.runs / f"{run_id}.sha256"
+
     def stored_ids(self) -> set[str]:
         """Ids of the runs with a file (the index is the directory listing)."""
         if not self.runs.is_dir():
             return set()
-        return {p.stem for p in self.runs.glob("*.parquet") if not p.name.startswith(".")}
+        return {
+            p.stem
+            for p in self.runs.glob("*.parquet")
+            if not p.name.startswith(".") and p.is_file()
+        }
+
+    def misplaced(self) -> list[Path]:
+        """Directories (or other non-files) where run files should be."""
+        if not self.runs.is_dir():
+            return []
+        return sorted(p for p in self.runs.glob("*.parquet") if not p.is_file())
 
     def failed_ids(self) -> set[str]:
         """Ids of the runs recorded as failed (and not since completed)."""
         if not self.failures.is_dir():
             return set()
-        return {p.stem for p in self.failures.glob("*.json") if not p.name.startswith(".")}
+        return {
+            p.stem
+            for p in self.failures.glob("*.json")
+            if not p.name.startswith(".") and p.is_file()
+        }
+
+    def failure_record(self, run_id: str) -> dict[str, Any] | None:
+        """A failed run's record (``None`` if it is missing or unreadable)."""
+        try:
+            record = json.loads(self.failure_path(run_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) else None
+
+    def intact(self, run_id: str) -> bool:
+        """The run file matches the checksum recorded when it was written.
+
+        A file stored before checksums were recorded has none and counts as
+        intact (its structure is still checked by :meth:`readable`). Results
+        are cached by the file's size and modification time.
+        """
+        path = self.run_path(run_id)
+        try:
+            recorded = self.checksum_path(run_id).read_text(encoding="ascii").split()[0]
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError, IndexError):
+            recorded = ""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        key = (run_id, stat.st_size, stat.st_mtime_ns, recorded)
+        if key not in self._verified:
+            self._verified[key] = _file_sha256(path) == recorded
+        if not self._verified[key]:
+            self.damaged.add(run_id)
+        return self._verified[key]
 
     def readable(self, run_id: str) -> bool:
-        """The run's file exists, parses, and is the run it claims to be."""
+        """The run's file exists, matches its checksum, parses, and is the run it claims to be."""
         path = self.run_path(run_id)
-        if not path.is_file():
+        if not path.is_file() or not self.intact(run_id):
             return False
         try:
             import pyarrow.parquet as pq
@@ -126,28 +190,63 @@ class Store:
         return {k: (float("nan") if v is None else v) for k, v in info["metrics"].items()}
 
     def write(self, outcome: RunOutcome) -> None:
-        """Store a finished run (its file) or a failed one (its record)."""
+        """Store a finished run (its file and checksum) or a failed one (its record)."""
         if outcome.ok:
             assert outcome.parquet is not None
+            name = self.run_path(outcome.run_id).name
+            # The checksum first: a run file never exists without the sum it must match
+            # (a kill between the two leaves a stale sum and no file: a missing run).
+            write_atomically(
+                self.checksum_path(outcome.run_id),
+                f"{sha256(outcome.parquet)}  {name}\n".encode("ascii"),
+            )
             write_atomically(self.run_path(outcome.run_id), outcome.parquet)
             with contextlib.suppress(FileNotFoundError):
                 self.failure_path(outcome.run_id).unlink()
         else:
             write_json(self.failure_path(outcome.run_id), outcome.failure())
 
-    def clean(self) -> int:
-        """Remove leftovers of a killed process: temporary files and unreadable runs."""
+    def clean(self) -> tuple[int, list[str]]:
+        """Remove leftovers of a killed process: temporary files and unreadable runs.
+
+        Returns:
+            How many files were removed, and the ids of the runs removed because
+            their file no longer matched its checksum (they will be run again).
+
+        Raises:
+            ExperimentError: a directory stands where a run file should be.
+        """
+        if self.misplaced():
+            names = ", ".join(str(p) for p in self.misplaced()[:3])
+            raise ExperimentError(
+                f"{names}: a directory where a run file should be; move it out of"
+                f" {self.runs} and resume again"
+            )
         removed = 0
         for directory in (self.root, self.runs, self.failures):
             if directory.is_dir():
-                for path in directory.glob(".*.tmp"):
+                removed += sweep_leftovers(directory)
+                for path in directory.glob(".*.tmp"):  # written before owners were recorded
                     path.unlink(missing_ok=True)
                     removed += 1
-        for run_id in self.stored_ids():
-            if not self.readable(run_id):
-                self.run_path(run_id).unlink(missing_ok=True)
+        for run_id in self.failed_ids():
+            if self.failure_record(run_id) is None:
+                self.failure_path(run_id).unlink(missing_ok=True)
                 removed += 1
-        return removed
+        if self.runs.is_dir():  # checksums whose run file never arrived
+            for path in self.runs.glob("*.sha256"):
+                if not self.run_path(path.stem).exists():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        damaged = []
+        for run_id in sorted(self.stored_ids()):
+            if not self.readable(run_id):
+                if run_id in self.damaged:
+                    damaged.append(run_id)
+                self.run_path(run_id).unlink(missing_ok=True)
+                self.checksum_path(run_id).unlink(missing_ok=True)
+                removed += 1
+        return removed, damaged
 
     # -- manifest ---------------------------------------------------------------------------
     @property
@@ -156,10 +255,28 @@ class Store:
         return self.root / MANIFEST
 
     def read_manifest(self) -> dict[str, Any] | None:
-        """The manifest, or ``None`` when there is none yet."""
-        if not self.manifest_path.is_file():
+        """The manifest, or ``None`` when there is none yet.
+
+        Raises:
+            ExperimentError: the manifest exists but is not a readable JSON object.
+        """
+        path = self.manifest_path
+        if not path.exists():
             return None
-        return json.loads(self.manifest_path.read_text())
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error).split(":")[0]
+            raise ExperimentError(
+                f"{path}: not a readable manifest ({reason}); the experiment's record is damaged:"
+                " restore it or start again in another --out"
+            ) from None
+        if not isinstance(manifest, dict):
+            raise ExperimentError(
+                f"{path}: not a manifest (a JSON {type(manifest).__name__}, not an object);"
+                " restore it or start again in another --out"
+            )
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Replace the manifest atomically."""
@@ -234,14 +351,22 @@ def load(directory: str | Path, *, timeseries: bool | list[str] = True) -> Resul
     Returns:
         :class:`Results` (``runs, timeseries, summaries, failures = load(DIR)`` also works).
     """
-    import pyarrow.dataset as ds
-
     store = Store(Path(directory))
     manifest = store.read_manifest()
     if manifest is None:
         raise ExperimentError(f"{directory}: no {MANIFEST}; not an experiment directory")
+    check_manifest(store.manifest_path, manifest)
+    for path in store.misplaced():
+        warnings.warn(f"{path} is a directory, not a run file: left out", DamagedRunWarning, 2)
     stored = sorted(store.stored_ids())
     stored = [run_id for run_id in stored if store.readable(run_id)]
+    for run_id in sorted(store.damaged):
+        warnings.warn(
+            f"{store.run_path(run_id)} does not match its checksum (damaged since it was"
+            " written): left out; --resume runs it again",
+            DamagedRunWarning,
+            2,
+        )
     summaries = []
     for run_id in stored:
         info = read_run_metadata(store.run_path(run_id))
@@ -259,7 +384,9 @@ def load(directory: str | Path, *, timeseries: bool | list[str] = True) -> Resul
     summary_frame = pd.DataFrame(summaries)
     failures = []
     for run_id in sorted(store.failed_ids() - set(stored)):
-        record = json.loads(store.failure_path(run_id).read_text())
+        record = store.failure_record(run_id)
+        if record is None:
+            continue  # an unreadable record: the run counts as missing
         record["overrides"] = " ".join(record.get("overrides", []))
         failures.append(record)
     failure_frame = pd.DataFrame(failures)
@@ -282,10 +409,48 @@ def load(directory: str | Path, *, timeseries: bool | list[str] = True) -> Resul
     if timeseries is False or not stored:
         series = pd.DataFrame()
     else:
-        columns = None
-        if isinstance(timeseries, list):
-            columns = list(dict.fromkeys(["run_id", "week", *timeseries]))
-        dataset = ds.dataset([str(store.run_path(r)) for r in stored], format="parquet")
-        series = dataset.to_table(columns=columns).to_pandas()
-        series = series[["run_id", *[c for c in series.columns if c != "run_id"]]]
+        series = _read_series(store, stored, timeseries)
     return Results(manifest, runs, series, summary_frame, failure_frame, Path(directory))
+
+
+def _read_series(store: Store, stored: list[str], columns: bool | list[str]) -> pd.DataFrame:
+    """The weekly series of the stored runs, one file at a time (a bad file is left out)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    wanted = None
+    if isinstance(columns, list):
+        wanted = list(dict.fromkeys(["run_id", "week", *columns]))
+    tables = []
+    for run_id in stored:
+        path = store.run_path(run_id)
+        try:
+            with pq.ParquetFile(path) as parquet:
+                names = parquet.schema_arrow.names
+                chosen = None if wanted is None else [c for c in wanted if c in names]
+                tables.append(parquet.read(columns=chosen))
+        except (OSError, pa.ArrowException) as error:
+            warnings.warn(f"{path} cannot be read ({error}): left out", DamagedRunWarning, 3)
+    if not tables:
+        return pd.DataFrame()
+    series = pa.concat_tables(tables, promote_options="default").to_pandas()
+    return series[["run_id", *[c for c in series.columns if c != "run_id"]]]
+
+
+def check_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest that is not an experiment's (e.g. the record of ``inverse-qe run``)."""
+    if "kind" not in manifest:
+        what = (
+            "the record of one `inverse-qe run`"
+            if "inverse_qe_version" in manifest
+            else "not an experiment's manifest"
+        )
+        raise ExperimentError(f"{path} is {what}, not an experiment (compare, sweep, ...)")
+    parts = [manifest.get("plan", []), manifest.get("dynamic", [])]
+    if not all(isinstance(part, list) for part in parts) or not all(
+        isinstance(e, dict) and isinstance(e.get("run_id"), str) for part in parts for e in part
+    ):
+        raise ExperimentError(
+            f"{path}: the plan is damaged (entries without a run id); restore the manifest"
+            " or start again in another --out"
+        )

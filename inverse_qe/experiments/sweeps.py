@@ -37,7 +37,7 @@ from inverse_qe.experiments.engine import Experiment, PlannedRun, make_options, 
 from inverse_qe.experiments.parameters import Axis, parse_axis, point_overrides
 from inverse_qe.experiments.runs import ScenarioSource, execute_run, make_spec
 from inverse_qe.experiments.stats import mean_interval
-from inverse_qe.experiments.store import ExperimentError, Results, load
+from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 SAMPLES = ("grid", "lhs", "sobol")
 
@@ -188,17 +188,18 @@ def sweep(
             plan, f"sweep · {points} points × {len(seed_values)} seeds ({sample})"
         )
         runner.run(p.spec for p in plan)
+        experiment.require_some_runs("sweep")
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         table = sweep_table(results, names)
-        table.to_csv(options.out / "sweep.csv", index=False, float_format="%.10g")
+        write_csv(table, options.out / "sweep.csv", float_format="%.10g")
         point_table = points_table(table, names, chosen)
-        point_table.to_csv(options.out / "sweep_points.csv", index=False, float_format="%.10g")
+        write_csv(point_table, options.out / "sweep_points.csv", float_format="%.10g")
         written = ["sweep.csv", "sweep_points.csv"]
         sensitivity = None
         if sample == "sobol":
             sensitivity = sobol_table(table, names, chosen, design.n, design_seed)
-            sensitivity.to_csv(options.out / "sensitivity.csv", index=False, float_format="%.6g")
+            write_csv(sensitivity, options.out / "sensitivity.csv", float_format="%.6g")
             written.append("sensitivity.csv")
         if options.figures and len(table.dropna(subset=[chosen[0]])):
             from inverse_qe.experiments.figures import response_curves, tornado

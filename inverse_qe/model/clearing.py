@@ -147,7 +147,10 @@ def clear(
         forced = np.maximum(sold - discretionary_sells, 0.0) if r == 0 else sold
         if reasons is not None:
             _record_forced_sales(model, forced, reasons, r + 1, (leverage, leverage_limit))
-    repaid = debt_before - result.debt
+    # The engine repays from proceeds at its own marks; the booked proceeds can fall
+    # short of them by rounding (units sold are capped at units held), so a borrower
+    # repays at most the cash it has: what it cannot repay stays owed.
+    repaid = np.minimum(debt_before - result.debt, np.maximum(ledger.cash, 0.0))
     borrowers = np.flatnonzero(repaid > 1e-12)
     if borrowers.size:
         ledger.repay_many(borrowers, model.rows.banks, repaid[borrowers], "debt_repayment")

@@ -26,6 +26,14 @@ WEEKS_PER_YEAR = 52.0
 DISTORTION_BOUND = 12.0
 #: The scarcity premium stops growing at this multiple of its value at zero dry powder.
 SCARCITY_CAP = 2.0
+#: Discount rates (a year) are held within these bounds when they move fundamentals.
+#: Beyond them a valuation means nothing, and an unbounded rate (a term premium fed by
+#: its own price swings) would move ``log F`` by ``duration x rate`` until the price
+#: underflows to zero or overflows to infinity, and the ledger can no longer book trades.
+DISCOUNT_RATE_BOUNDS = (-0.5, 2.0)
+#: Fundamentals stay within e^±50 (about 10^±21) of their opening value whatever the
+#: news, so every price is positive and finite; no calibrated run comes near it.
+LOG_FUNDAMENTAL_BOUND = 50.0
 
 
 class Markets:
@@ -167,7 +175,7 @@ class Markets:
             capex_growth: log change of the (smoothed) capex suppliers receive.
             news: per-asset standard-normal draws (earnings news).
         """
-        rates = self.discount_rates(policy_rate)
+        rates = np.clip(self.discount_rates(policy_rate), *DISCOUNT_RATE_BOUNDS)
         if self._discount is None:
             self._discount = rates
         change = rates - self._discount
@@ -177,6 +185,13 @@ class Markets:
             + self.earnings_growth / WEEKS_PER_YEAR
             + self.capex_beta * capex_growth
             + self.news_volatility * news / np.sqrt(WEEKS_PER_YEAR)
+        )
+        opening = np.log(self.initial_price)
+        np.clip(
+            self.log_fundamental,
+            opening - LOG_FUNDAMENTAL_BOUND,
+            opening + LOG_FUNDAMENTAL_BOUND,
+            out=self.log_fundamental,
         )
         # Value investors lean against the distortion, more slowly when the tub is low.
         self.distortion *= np.exp(-self.decay * self.depth)

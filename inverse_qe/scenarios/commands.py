@@ -36,6 +36,7 @@ def register(commands) -> None:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--out", type=Path, help="write it to a file instead")
+    schema.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     schema.set_defaults(handler=cmd_schema)
 
 
@@ -101,11 +102,14 @@ def _check_buildable(scenario) -> None:
 
 def cmd_schema(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe schema``: JSON Schema of a scenario file, for editors' autocompletion."""
+    from inverse_qe.outputs import OutputFile
+
+    target = None if args.out is None else OutputFile(args.out, force=args.force)
     text = json.dumps(scenario_json_schema(), indent=2)
-    if args.out is None:
+    if target is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
     else:
-        args.out.write_text(text + "\n")
+        target.write_text(text + "\n")
     return 0
 
 

@@ -8,6 +8,7 @@ the file, the field path and what was expected.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 import re
 import tomllib
@@ -17,19 +18,31 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from inverse_qe.errors import UserError
 from inverse_qe.scenarios.schema import Scenario
 
 DEFAULT_SCENARIO = "dry_powder_exhaustion"
 _BUILTIN = resources.files("inverse_qe.scenarios") / "builtin"
+#: Longest ``extends`` chain (the built-ins use two links).
+MAX_EXTENDS = 32
+#: Deepest nesting of tables and arrays (a time path is four levels deep).
+MAX_NESTING = 32
+#: Largest scenario file, in bytes (the calibrated base is about 15 kB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Problems listed in one error (the rest are counted).
+MAX_PROBLEMS = 20
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError, ValueError):
     """A scenario that cannot be loaded: a user mistake, reported without a traceback."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"... and {len(problems) - MAX_PROBLEMS} more")
+        lines = "\n".join(f"  - {p}" for p in shown)
         super().__init__(f"invalid scenario {source}:\n{lines}")
 
 
@@ -40,19 +53,60 @@ def builtin_names() -> list[str]:
     )
 
 
-def _locate(name_or_path: str, relative_to: Path | None = None) -> tuple[str, str]:
-    """(label, TOML text) of a built-in name or a path (relative to the extending file)."""
+def _read(label: str, path: Path) -> str:
+    """The text of a scenario file: UTF-8, not binary, not huge (else ``ScenarioError``)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                label, [f"{size:,} bytes: larger than a scenario file can be ({MAX_FILE_BYTES:,})"]
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(label, [f"cannot be read: {error.strerror or error}"]) from None
+    if b"\0" in data:
+        raise ScenarioError(label, ["a binary file, not a TOML text file"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            label,
+            [
+                f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start});"
+                " save the file as UTF-8"
+            ],
+        ) from None
+
+
+def _locate(name_or_path: str, relative_to: Path | None = None) -> tuple[str, str, str]:
+    """(label, identity, TOML text) of a built-in name or a path.
+
+    A relative path is looked up beside the extending file first. The identity
+    is the file's resolved path (or ``builtin:NAME``), so the same file reached
+    by two spellings (``a.toml``, ``./sub/../a.toml``) is recognised in a cycle.
+    """
+    if not name_or_path or "\0" in name_or_path:
+        raise ScenarioError(
+            repr(name_or_path), ["expected a built-in scenario name or the path of a .toml file"]
+        )
     candidates = []
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute():
         candidates.append(relative_to / path)
     candidates.append(path)
     for candidate in candidates:
-        if candidate.is_file():
-            return str(candidate), candidate.read_text(encoding="utf-8")
+        try:
+            found = candidate.is_file()
+        except OSError as error:  # a name too long, a loop of links
+            raise ScenarioError(str(candidate), [f"cannot be read: {error.strerror}"]) from None
+        if found:
+            return str(candidate), str(candidate.resolve()), _read(str(candidate), candidate)
     if name_or_path in builtin_names():
         builtin = _BUILTIN / f"{name_or_path}.toml"
-        return f"{name_or_path} (built-in)", builtin.read_text(encoding="utf-8")
+        return f"{name_or_path} (built-in)", f"builtin:{name_or_path}", builtin.read_text("utf-8")
+    for candidate in candidates:
+        if candidate.exists():
+            raise ScenarioError(str(candidate), ["is a directory, not a scenario file"])
     close = difflib.get_close_matches(name_or_path, builtin_names(), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ScenarioError(
@@ -61,11 +115,44 @@ def _locate(name_or_path: str, relative_to: Path | None = None) -> tuple[str, st
     )
 
 
+def _nesting(value: Any) -> int:
+    """How deeply tables and arrays nest in parsed data (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_NESTING:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_nesting(label: str, data: Any, where: str = "") -> None:
+    """Refuse tables or arrays nested deeper than :data:`MAX_NESTING`."""
+    if _nesting(data) > MAX_NESTING:
+        raise ScenarioError(
+            label,
+            [f"{where or '(top level)'}: tables or arrays nested more than {MAX_NESTING} deep"],
+        )
+
+
 def _parse(label: str, text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(label, [f"not valid TOML: {error}"]) from None
+    except RecursionError:
+        raise ScenarioError(
+            label, [f"tables or arrays nested more than {MAX_NESTING} deep"]
+        ) from None
+    check_nesting(label, data)
+    return data
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -79,26 +166,50 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def resolve(name_or_path: str, _chain: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
-    """The raw data of a scenario with its ``extends`` chain merged in (not yet validated)."""
-    base_dir = Path(_chain[-1]).parent if _chain and Path(_chain[-1]).exists() else None
-    label, text = _locate(name_or_path, base_dir)
-    if label in _chain:
-        cycle = " -> ".join([*_chain, label])
-        raise ScenarioError(label, [f"extends: a cycle of scenarios ({cycle})"])
+def _own_data(label: str, text: str) -> tuple[dict[str, Any], Any, Any]:
+    """A file's own data (sources gathered), its ``extends`` and its ``remove``."""
     data = _parse(label, text)
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+        raise ScenarioError(
+            label, ['sources: expected a table of "field.path" = "where the value comes from"']
+        )
     # Comments beside values are their sources: keep them with the data (explicit wins).
-    data["sources"] = {**inline_sources(text), **data.get("sources", {})}
+    data["sources"] = {**inline_sources(text), **sources}
     parent = data.pop("extends", None)
-    removals = data.pop("remove", [])
-    if parent is None:
-        merged = data
-    elif not isinstance(parent, str):
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
         raise ScenarioError(label, ["extends: expected the name or path of a scenario"])
-    else:
-        _, base = resolve(parent, (*_chain, label))
-        merged = deep_merge(base, data)
-    return label, remove_fields(label, merged, removals)
+    return data, parent, data.pop("remove", [])
+
+
+def resolve(name_or_path: str) -> tuple[str, dict[str, Any]]:
+    """The raw data of a scenario with its ``extends`` chain merged in (not yet validated).
+
+    The chain is followed iteratively, at most :data:`MAX_EXTENDS` links, and a
+    file met twice (by its resolved path) is a cycle.
+    """
+    chain: list[tuple[str, dict[str, Any], Any]] = []
+    seen: dict[str, str] = {}
+    name, relative_to = name_or_path, None
+    while name is not None:
+        label, identity, text = _locate(name, relative_to)
+        if identity in seen:
+            cycle = " -> ".join([*seen.values(), label])
+            raise ScenarioError(label, [f"extends: a cycle of scenarios ({cycle})"])
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(
+                chain[0][0],
+                [f"extends: a chain longer than {MAX_EXTENDS} files (reached {label})"],
+            )
+        seen[identity] = label
+        data, name, removals = _own_data(label, text)
+        chain.append((label, data, removals))
+        # A relative ``extends`` is looked up beside the file as it was named.
+        relative_to = None if identity.startswith("builtin:") else Path(label).parent
+    merged: dict[str, Any] = {}
+    for label, data, removals in reversed(chain):
+        merged = remove_fields(label, deep_merge(merged, data), removals)
+    return chain[0][0], merged
 
 
 def remove_fields(label: str, data: dict, paths: Any) -> dict:
@@ -223,8 +334,11 @@ def _describe(error: dict, data: dict) -> str:
     if error["type"] == "missing":
         return f"{where}: required field is missing"
     value = error.get("input")
-    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-    return f"{where}: {error['msg']}{shown}"
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    shown = "" if isinstance(value, dict | list) else f" (got {text})"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}{shown}"
 
 
 def _lookup(data: Any, loc: tuple) -> Any:
@@ -261,6 +375,7 @@ def _model_of(annotation: Any) -> Any:
 
 def validate(label: str, data: dict[str, Any]) -> Scenario:
     """Validate raw data against the schema, with errors that name the field."""
+    check_nesting(label, data)
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
@@ -297,10 +412,16 @@ def apply_override(label: str, data: dict, assignment: str) -> dict:
     for depth, key in enumerate(keys[:-1]):
         node = _child(label, node, key, ".".join(keys[: depth + 1]))
     last = keys[-1]
+    try:
+        value = parse_value(text.strip())
+    except RecursionError:
+        value = None
+    if value is None or _nesting(value) > MAX_NESTING:
+        raise ScenarioError(label, [f"--set {path}: nested more than {MAX_NESTING} deep"])
     if isinstance(node, list):
-        node[_list_index(label, node, last, path)] = parse_value(text.strip())
+        node[_list_index(label, node, last, path)] = value
     elif isinstance(node, dict):
-        node[last] = parse_value(text.strip())
+        node[last] = value
     else:
         raise ScenarioError(label, [f"--set {path}: {'.'.join(keys[:-1])} is not a table"])
     return data

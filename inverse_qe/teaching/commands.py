@@ -7,15 +7,19 @@ Heavy libraries (matplotlib, solara) are imported inside the handlers, so
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from inverse_qe.cli import UserError, positive_number, whole_number
+from inverse_qe.cli import UserError, positive_number, seed_option, weeks_option, whole_number
+from inverse_qe.outputs import OutputFile, inside
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 
 DEFAULT_PORT = 8765
@@ -36,10 +40,8 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SCENARIO,
         help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
     )
-    parser.add_argument(
-        "--seed", type=whole_number(0), help="random seed (default: the scenario's)"
-    )
-    parser.add_argument("--weeks", type=whole_number(1), help="run length in weeks")
+    parser.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's)")
+    parser.add_argument("--weeks", type=weeks_option, help="run length in weeks (1 to 5200)")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -66,6 +68,7 @@ def register(commands) -> None:
         "--format", choices=("text", "markdown"), default="text", help="text (default) or markdown"
     )
     explain.add_argument("--out", type=Path, help="write to this file instead of the screen")
+    explain.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     explain.set_defaults(handler=cmd_explain)
 
     animate = commands.add_parser(
@@ -91,7 +94,9 @@ def register(commands) -> None:
         "widths by amount.",
     )
     _scenario_arguments(flows)
-    flows.add_argument("--out", type=Path, help="output image (default: <scenario>_flows.png)")
+    flows.add_argument(
+        "--out", type=Path, help="output image, .png, .svg or .pdf (default: <scenario>_flows.png)"
+    )
     flows.add_argument("--force", action="store_true", help="overwrite an existing file")
     flows.set_defaults(handler=cmd_flows)
 
@@ -108,88 +113,100 @@ def register(commands) -> None:
     app.set_defaults(handler=cmd_app)
 
 
-def _run_model(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace):
+    return load(args.scenario, args.overrides)
+
+
+def _run_model(args: argparse.Namespace, scenario=None):
     from inverse_qe.model.bathtub import BathtubModel
 
-    scenario = load(args.scenario, args.overrides)
+    scenario = _scenario(args) if scenario is None else scenario
     return BathtubModel(scenario, seed=args.seed, weeks=args.weeks).run()
 
 
-def _check_out(out: Path, force: bool) -> Path:
-    if out.exists() and (out.is_dir() or not force):
-        what = "is a directory" if out.is_dir() else "already exists (add --force to replace it)"
-        raise UserError(f"{out} {what}; choose another --out")
-    if not out.parent.exists():
-        raise UserError(f"{out.parent} does not exist; create it or choose another --out")
-    return out
+def _default_file(scenario_name: str, what: str, suffix: str) -> Path:
+    """``<scenario>_<what><suffix>`` in the working directory, from the name made safe."""
+    return inside(Path(), f"{scenario_name}_{what}{suffix}")
 
 
 def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe explain``: the run's story, on screen or as Markdown."""
     from inverse_qe.teaching.narrative import render_markdown, render_text, tell
 
+    target = None if args.out is None else OutputFile(args.out, force=args.force)
     story = tell(_run_model(args))
     if args.format == "markdown":
         text = render_markdown(story, detail=args.detail)
-        if args.out is None:
+        if target is None:
             console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
             return 0
-        _check_out(args.out, force=True).write_text(text, encoding="utf-8")
-    elif args.out is None:
+        target.write_text(text)
+    elif target is None:
         render_text(story, console, detail=args.detail)
         return 0
     else:
-        with open(_check_out(args.out, force=True), "w", encoding="utf-8") as handle:
+        with target.writing() as temporary, open(temporary, "w", encoding="utf-8") as handle:
             render_text(story, Console(file=handle, width=100, no_color=True), detail=args.detail)
-    console.print(f"written: {args.out}")
+    console.print(f"written: {target.path}")
     return 0
 
 
 def cmd_animate(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe animate``: the bathtub picture as an animation or a still."""
-    from matplotlib.animation import writers
+    scenario = _scenario(args)
+    from matplotlib.animation import writers  # lazy: matplotlib, after the scenario's checks
 
     from inverse_qe.teaching.tub import animate, tub_figure
 
-    model = _run_model(args)
-    out = args.out or Path(f"{model.config.name}_tub.gif")
+    out = args.out or _default_file(scenario.name, "tub", ".gif")
     suffix = out.suffix.lower()
     if suffix not in (".gif", ".mp4", *STILL_SUFFIXES):
         raise UserError(f"--out {out}: write a .gif or .mp4 (animation) or .png, .svg, .pdf")
     if suffix == ".mp4" and not writers.is_available("ffmpeg"):
         raise UserError("--out .mp4 needs ffmpeg on the PATH, which is missing; use a .gif")
-    _check_out(out, args.force)
+    if args.week is not None and suffix not in STILL_SUFFIXES:
+        raise UserError("--week draws a still: give a .png, .svg or .pdf --out")
+    target = OutputFile(out, force=args.force)
+    model = _run_model(args, scenario)
     if suffix in STILL_SUFFIXES:
         week = model.week if args.week is None else args.week
         if week > model.week:
             raise UserError(f"--week {week}: the run has weeks 0-{model.week}")
-        tub_figure(model, week=week, out=out, dpi=max(args.dpi, 100.0))
+        with target.writing() as temporary:
+            tub_figure(model, week=week, out=temporary, dpi=max(args.dpi, 100.0))
         console.print(f"written: {out} (week {week})")
         return 0
-    if args.week is not None:
-        raise UserError("--week draws a still: give a .png, .svg or .pdf --out")
-    with console.status(f"drawing {model.week // args.every + 1} frames"):
-        animate(model, out, every=args.every, fps=args.fps, dpi=args.dpi)
+    with console.status(f"drawing {model.week // args.every + 1} frames"), target.writing() as tmp:
+        animate(model, tmp, every=args.every, fps=args.fps, dpi=args.dpi)
     console.print(f"written: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
 def cmd_flows(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe flows``: who paid whom over the run."""
-    from inverse_qe.teaching.flows import flow_figure
+    scenario = _scenario(args)
+    out = args.out or _default_file(scenario.name, "flows", ".png")
+    target = OutputFile(out, force=args.force, suffixes=STILL_SUFFIXES)
+    from inverse_qe.teaching.flows import flow_figure  # lazy: matplotlib, after the checks
 
-    model = _run_model(args)
-    out = _check_out(args.out or Path(f"{model.config.name}_flows.png"), args.force)
-    flow_figure(model, out)
+    model = _run_model(args, scenario)
+    with target.writing() as temporary:
+        flow_figure(model, temporary)
     console.print(f"written: {out}")
     return 0
 
 
 def app_command(host: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that serve the dashboard."""
+    """The command line and environment that serve the dashboard.
+
+    The server runs under :mod:`inverse_qe.lifeline`, bound to this process: it
+    stops when this process dies, however it dies.
+    """
     command = [
         sys.executable,
         "-m",
+        "inverse_qe.lifeline",
+        str(os.getpid()),
         "solara",
         "run",
         "inverse_qe.app",
@@ -205,6 +222,23 @@ def app_command(host: str, port: int) -> tuple[list[str], dict[str, str]]:
     return command, server_environment()
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that another program already listens on (before saying where to go)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"--port {port}: another program already listens on {host}:{port};"
+                    " choose another --port"
+                ) from None
+            raise UserError(
+                f"--host {host} --port {port}: cannot listen there ({error.strerror})"
+            ) from None
+
+
 def cmd_app(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe app``: serve the dashboard until Ctrl-C."""
     host = args.host.strip()
@@ -212,6 +246,7 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         raise UserError(f"--host {host!r} is not an IP address or 'localhost'") from None
+    check_port("127.0.0.1" if host == "localhost" else host, args.port)
     if not loopback:
         console.print(
             f"[yellow]warning:[/] listening on {host}: other machines that can reach it can "
@@ -227,7 +262,7 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return server.wait()
+        code = server.wait()
     except KeyboardInterrupt:
         server.terminate()
         try:
@@ -238,3 +273,11 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if code != 0:
+        Console(stderr=True).print(
+            f"the dashboard's server stopped with status {code} (its messages are above)",
+            style="red",
+            highlight=False,
+        )
+        return 1
+    return 0

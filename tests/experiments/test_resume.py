@@ -75,7 +75,8 @@ def test_sigkill_then_resume_gives_exactly_the_planned_runs(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     files = sorted(p.name for p in (out / "runs").iterdir())
-    assert files == sorted(f"{r}.parquet" for r in planned), "each planned run once, nothing else"
+    expected = [f"{r}.{ext}" for r in planned for ext in ("parquet", "sha256")]
+    assert files == sorted(expected), "each planned run once (with its checksum), nothing else"
     assert not list(out.glob("failures/*"))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"

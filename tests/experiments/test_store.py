@@ -37,7 +37,7 @@ def test_readable_rejects_truncated_and_foreign_files(tmp_path, source):
     other.write_bytes(data)  # a readable file under the wrong name
     assert not store.readable("0" * 20)
     (store.runs / ".x.parquet.abc.tmp").write_bytes(b"partial")
-    assert store.clean() == 3
+    assert store.clean() == (3, [outcome.run_id])  # the truncated one: its checksum differs
     assert store.stored_ids() == set()
 
 

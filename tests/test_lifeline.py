@@ -1,0 +1,147 @@
+"""Nothing left behind by a command killed with SIGKILL: no stray files, no processes.
+
+Each test starts a real ``inverse-qe`` process, kills it with SIGKILL at the
+worst moment (while writing, with workers busy, with the server listening) and
+checks that every process it started is gone within seconds and that whatever
+it was writing is swept by the next command that writes there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from inverse_qe import lifeline
+
+ROOT = Path(__file__).resolve().parent.parent
+MPL_CONFIG = os.environ.get("MPLCONFIGDIR") or str(Path(tempfile.gettempdir()) / "inverse-qe-mpl")
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "MPLCONFIGDIR": MPL_CONFIG, "INVERSE_QE_CRASH_DIR": str(cwd / "crashes")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "inverse_qe.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for(condition, process: subprocess.Popen, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the command ended (status {process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no {what} within {seconds}s")
+        time.sleep(0.01)
+
+
+def _kill_and_check_family(process: subprocess.Popen, least: int = 0) -> None:
+    """SIGKILL the command alone (not its group) and wait for every descendant to go."""
+    family = psutil.Process(process.pid).children(recursive=True)
+    assert len(family) >= least, f"expected {least} child processes, found {len(family)}"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    _, alive = psutil.wait_procs(family, timeout=15)
+    names = [" ".join(p.cmdline()[:6]) for p in alive if p.is_running()]
+    for survivor in alive:  # do not leave them to the next test either
+        survivor.kill()
+    assert not names, f"still running after their parent was killed: {names}"
+
+
+def _leftovers(directory: Path) -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*~iqe-*"))
+
+
+def test_run_killed_while_writing_leaves_only_what_the_next_run_sweeps(tmp_path):
+    process = _start(["run", "--weeks", "104", "--quiet"], tmp_path)
+    runs = tmp_path / "runs"
+    _wait_for(lambda: bool(_leftovers(tmp_path)), process, 120, "staging directory")
+    _kill_and_check_family(process)
+    assert _leftovers(tmp_path), "killed while writing: the staging directory is left"
+    assert not [p for p in runs.iterdir() if not p.name.startswith(".")], "no partial results"
+
+    nxt = _start(["run", "--weeks", "2", "--quiet", "--no-figure"], tmp_path)
+    assert nxt.wait(timeout=120) == 0
+    assert not _leftovers(tmp_path), "the next run swept the dead run's staging directory"
+    assert len(list(runs.iterdir())) == 1
+    assert not (tmp_path / "crashes").exists()
+
+
+def test_compare_with_workers_killed_leaves_no_process(tmp_path):
+    args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "52"]
+    out = tmp_path / "exp"
+    process = _start([*args, "--workers", "2", "--out", str(out), "--quiet"], tmp_path)
+    _wait_for(lambda: any(out.glob("runs/*.parquet")), process, 120, "stored run")
+    # The forkserver, its two workers and the resource tracker at least.
+    _kill_and_check_family(process, least=4)
+    from inverse_qe.experiments.store import Store
+
+    Store(out).clean()  # what --resume does first
+    assert not _leftovers(out)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_app_killed_leaves_no_server(tmp_path):
+    pytest.importorskip("solara")
+    port = _free_port()
+    process = _start(["app", "--port", str(port)], tmp_path)
+    _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/"), process, 90, "answering server")
+    _kill_and_check_family(process, least=1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port is free again
+
+
+def test_a_child_bound_by_the_lifeline_dies_with_its_parent(tmp_path):
+    # A parent that starts a bound grandchild (sleeping), then is killed.
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'inverse_qe.lifeline',"
+        " str(__import__('os').getpid()), 'timeit', '-n1', '-r1', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = psutil.Process(int(parent.stdout.readline()))
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=10)
+    _, alive = psutil.wait_procs([child], timeout=10)
+    assert not alive
+
+
+def test_the_lifeline_refuses_a_bad_command_line():
+    with pytest.raises(SystemExit):
+        lifeline.main(["not-a-pid", "module"])
+
+
+def test_the_parent_death_signal_is_set_on_linux():
+    if not sys.platform.startswith("linux"):
+        pytest.skip("prctl is Linux's")
+    code = "from inverse_qe import lifeline; assert lifeline.set_parent_death_signal()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
