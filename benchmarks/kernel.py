@@ -165,7 +165,8 @@ def build_state(
             "sensitivity": hf.redemption_sensitivity,
             "maximum": hf.redemption_max,
             "notice": max(hf.redemption_notice, 1),
-            "volatility_window": scenario.markets.volatility_window,
+            "volatility_half_life": scenario.markets.volatility_half_life,
+            "margin_buffer": scenario.markets.margin_buffer,
         },
         drive=drive,
     )
@@ -280,6 +281,7 @@ def run_kernel(
     lookback = p["lookback"]
     equity_history = np.zeros((lookback + 1, n))  # ring buffer
     log_prices = [st.log_fundamental + st.distortion]
+    downside_variance = st.volatility**2
     counters = dict.fromkeys(
         ("funding_rounds", "margin_rounds", "forced_sales", "margin_calls", "redemptions"), 0
     )
@@ -335,15 +337,12 @@ def run_kernel(
         st.distortion *= np.exp(-st.decay * depth)
         price = np.exp(st.log_fundamental + st.distortion)
         # 5. Margin checks: haircuts rise with realised volatility; limits shrink.
-        window = np.array(log_prices[-(p["volatility_window"] + 1) :])
-        if window.shape[0] >= 3:
-            realised = np.std(np.diff(window, axis=0), axis=0, ddof=1) * np.sqrt(WEEKS_PER_YEAR)
-        else:
-            realised = st.volatility
-        ratio = np.maximum(1.0, realised / st.volatility)
-        haircut = np.minimum(
-            0.95, st.base_haircut * np.minimum(3.0, ratio ** p["haircut_volatility_beta"])
-        )
+        fall = np.minimum(np.log(price) - log_prices[-1], 0.0)
+        weight = 1.0 - 0.5 ** (1.0 / p["volatility_half_life"])
+        downside_variance += weight * (2.0 * fall**2 * WEEKS_PER_YEAR - downside_variance)
+        ratio = np.maximum(1.0, np.sqrt(downside_variance) / st.volatility)
+        factor = np.maximum(1.0, ratio ** p["haircut_volatility_beta"] / (1.0 + p["margin_buffer"]))
+        haircut = np.minimum(0.95, st.base_haircut * np.minimum(3.0, factor))
         value = st.units * price
         book = value.sum(axis=1)
         mix = value / np.maximum(book, 1e-12)[:, None]

@@ -1,4 +1,4 @@
-"""The household / real-money sector: the large, slow absorber of the tub.
+"""The household / real-money sector: savers and the tub's largest holder of cash.
 
 Households save out of the real economy (money that leaked there returns
 slowly: the real economy pays it), and their deposits receive what the rest of
@@ -6,13 +6,16 @@ the economy pays out: shareholder payouts, fund redemptions, supplier recycling
 and fiscal transfers. Their money funds are what moves in and out of the RRP.
 
 Money demand: they want to keep a share of their wealth in deposits and money
-funds, a share that rises with the policy rate (cash pays more) and with stress.
-Each week they move money between cash and their portfolio toward that share,
-keeping their portfolio's mix (they do not lean against price moves: the value
-investors' slow arbitrage of flow distortions does that). With the value
-investors they take the other side of net order flow in every clearing round,
-so they absorb the duration the treasury and hyperscalers issue. A retail
-momentum slice chases recent returns in speculative stocks and crypto.
+funds, a share that rises with the policy rate (cash pays more) and with stress
+(:class:`~inverse_qe.agents.portfolio.CashTarget`). Each week they move
+``rebalance_speed`` of the gap between cash and that target into or out of their
+portfolio, keeping its mix (they do not lean against price moves: the value
+investors' slow arbitrage of flow distortions does that). With dry powder they
+also take new issues in the primary market, pro rata to it (the clearing places
+them). They are never the market's residual counterparty: a sale nobody with
+dry powder buys falls on the value investors, so households do not buy back
+their own sales. A retail momentum slice chases recent returns in speculative
+stocks and crypto.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ import mesa
 import numpy as np
 
 from inverse_qe.agents.portfolio import (
+    CashTarget,
     current_weights,
     momentum_orders,
     rebalance_orders,
-    wealth_money_demand,
 )
 
 
@@ -37,6 +40,7 @@ class Households(mesa.Agent):
         self.row = row
         self.spec = spec
         self.momentum_mask = momentum_mask
+        self.cash_target = CashTarget(model, row, spec.money_share)
         self.money_demand = 0.0
 
     def open_accounts(self) -> None:
@@ -48,7 +52,7 @@ class Households(mesa.Agent):
 
     def update_money_demand(self) -> float:
         """Cash wanted: a share of wealth that rises with the policy rate and with stress."""
-        self.money_demand = wealth_money_demand(self.model, self.row, self.spec.money_share)
+        self.money_demand = self.cash_target.update()
         return self.money_demand
 
     def orders(self) -> np.ndarray:

@@ -7,20 +7,23 @@ A week of the sector, in order:
 * **Payments due.** Each firm owes its share of the sector's capex path. With
   ``capex_cut_enabled``, a firm whose funding cost (10-year yield + bond spread)
   passes the hurdle first cuts its capex once by ``capex_cut_fraction`` (the
-  "capex plateau" channel; a ``CapexCut`` event). Funding waterfall: cash above a
-  buffer of ``cash_buffer_weeks`` of capex, then selling the treasuries it holds,
-  then issuing bonds at the market spread. What cash does not cover is raised by
-  selling ("funding" sales: treasuries first, then the new bonds, then the rest);
-  the bonds are issued now, a tenth more than needed because the sale's own price
-  impact costs proceeds.
+  "capex plateau" channel; a ``CapexCut`` event). Funding waterfall: cash above
+  its precautionary cash (``precautionary_weeks`` of operating cash flow: firms
+  keep cash against bad times whatever they invest, Bates, Kahle and Stulz 2009),
+  then selling the treasuries it holds, then issuing bonds at the market spread.
+  What cash does not cover is raised by selling ("funding" sales: treasuries
+  first, then the new bonds, then the rest); the bonds are issued now, a tenth
+  more than needed because the sale's own price impact costs proceeds. Holders
+  with dry powder take new bonds first (the primary market, in the clearing).
 * **Settlement**, after the week's clearing: new bonds left unsold are cancelled
   and the sold ones are a ``BondIssued`` event; capex is paid to suppliers (a
   ``Default`` event for any part cash cannot pay); cash above money demand is
   paid back to shareholders (buybacks and dividends) at ``payout_rate`` a week,
   so operating cash flow that capex does not absorb returns to the tub.
-* **Money demand**: the buffer plus the capex due over the payments horizon,
-  on next week's capex. AI capex is a rise in money demand that lasts as long
-  as the build-out.
+* **Money demand**: the precautionary cash plus the capex due over the payments
+  horizon, on next week's capex. AI capex is a rise in money demand that lasts as
+  long as the build-out; without it a firm keeps only its precautionary cash and
+  pays its operating cash flow out to shareholders.
 
 Bonds sold over the spread window widen the bond spread (``recent_issuance``).
 """
@@ -115,6 +118,7 @@ class Hyperscalers(Members):
         self.capex_due: list[float] = [0.0] * len(self.members)
         # Bonds sold per week, a ring over the spread window.
         self.issuance = np.zeros(model.config.markets.spread_issuance_window)
+        self.bonds_offered = 0.0  # new bonds this week's plans need sold, for the primary market
         self.capex_paid = 0.0  # this week's totals, for the record
         self.bonds_issued = 0.0
 
@@ -132,14 +136,24 @@ class Hyperscalers(Members):
             model.real_economy.pay(firm.row, firm.capex_share * cash_flow, "operating_cash_flow")
 
     def update_money_demand(self) -> np.ndarray:
-        """Cash wanted: the buffer plus capex due over the payments horizon, per firm."""
+        """Cash wanted: precautionary cash plus capex due over the payments horizon, per firm."""
         model = self.model
-        weeks_held = self.spec.cash_buffer_weeks + model.config.money_demand.payments_horizon
-        next_capex = float(self.capex[min(model.week + 1, model.weeks)])
+        horizon = model.config.money_demand.payments_horizon
+        next_week = min(model.week + 1, model.weeks)
         self.money_demand = np.array(
-            [weeks_held * firm.capex_due(next_capex) for firm in self.members]
+            [
+                self.precautionary_cash(firm, next_week)
+                + horizon * firm.capex_due(float(self.capex[next_week]))
+                for firm in self.members
+            ]
         )
         return self.money_demand
+
+    def precautionary_cash(self, firm: Hyperscaler, week: int) -> float:
+        """Cash a firm keeps whatever it invests: weeks of its operating cash flow, US$bn."""
+        return (
+            self.spec.precautionary_weeks * firm.capex_share * float(self.operating_cash_flow[week])
+        )
 
     def payments_due(self) -> np.ndarray:
         """This week's capex and its funding plan; returns the cash to raise per firm.
@@ -152,6 +166,7 @@ class Hyperscalers(Members):
         bonds, treasuries = markets.spread_asset, markets.treasury
         funding_cost = model.yield_10y() + markets.spread
         to_raise = np.zeros(len(self.members))
+        self.bonds_offered = 0.0
         for j, firm in enumerate(self.members):
             if s.capex_cut_enabled and firm.consider_cut(
                 funding_cost, s.capex_cut_hurdle, s.capex_cut_fraction
@@ -167,10 +182,11 @@ class Hyperscalers(Members):
             capex = self.capex_due[j] = firm.capex_due(float(self.capex[model.week]))
             held = ledger.holdings[firm.row, treasuries] * price[treasuries]
             plan = funding_plan(
-                capex, float(ledger.cash[firm.row]), s.cash_buffer_weeks * capex, held
+                capex, float(ledger.cash[firm.row]), self.precautionary_cash(firm, model.week), held
             )
             to_raise[j] = plan.to_raise
             if plan.from_bonds > 0:
+                self.bonds_offered += plan.from_bonds
                 # Issue a little more than needed: the sale's own price impact costs proceeds.
                 firm.issued_units = 1.1 * plan.from_bonds / price[bonds]
                 ledger.issue(firm.row, bonds, firm.issued_units, price[bonds])

@@ -1,8 +1,8 @@
 """Portfolio rules shared by the investors: money demand, rebalancing and momentum.
 
-Households and value investors want a share of their wealth in cash
-(:func:`wealth_money_demand`) and rebalance toward it; sovereign funds deploy dry
-powder with the same rule, buying only.
+Households, value investors and sovereign funds want a share of their wealth in
+cash (:class:`CashTarget`); households and value investors rebalance toward it,
+sovereign funds deploy dry powder with the same rule, buying only.
 """
 
 from __future__ import annotations
@@ -21,25 +21,50 @@ def money_demand_share(base_share, rate_gap, stress, rate_sensitivity, stress_se
     return np.clip(share, 0.0, 1.0)
 
 
-def wealth_money_demand(model, row: int, base_share: float) -> float:
-    """Money demand of an unlevered investor: its cash share of wealth, now (DESIGN §3a).
+class CashTarget:
+    """An unlevered investor's money demand: a share of its wealth (DESIGN §3a).
 
-    Shared by households and value investors: ``money_demand_share`` of net
-    worth, with the share raised by the policy rate's rise since the start and by
-    the markets' stress.
+    The share is ``money_demand_share`` of the investor's ``base_share``, raised
+    by the policy rate's rise since the start and by the markets' stress. The
+    wealth it applies to is an average over recent months (half-life
+    ``money_demand.wealth_half_life``): households and institutions let their
+    portfolio shares drift with prices and rebalance them only slowly (Brunnermeier
+    and Nagel 2008; Calvet, Campbell and Sodini 2009), so a week's price swing does
+    not move their cash target at once, while a lasting fall lowers it.
+
+    Args:
+        model: the model whose ledger, markets and central bank it reads.
+        row: the investor's ledger row.
+        base_share: the share of wealth it keeps in cash at the opening rate and no stress.
     """
-    ledger, md = model.ledger, model.config.money_demand
-    wealth = (
-        (ledger.holdings[row] * model.markets.price).sum() + ledger.cash[row] - ledger.debt[row]
-    )
-    share = money_demand_share(
-        base_share,
-        model.central_bank.rate_gap,
-        model.markets.stress,
-        md.rate_sensitivity,
-        md.stress_sensitivity,
-    )
-    return share * max(wealth, 0.0)
+
+    def __init__(self, model, row: int, base_share: float) -> None:
+        self.model = model
+        self.row = row
+        self.base_share = base_share
+        self.wealth: float | None = None  # the averaged wealth, set by the first update
+
+    def update(self) -> float:
+        """This week's money demand, US$bn, after folding this week's wealth into the average."""
+        model = self.model
+        ledger, md = model.ledger, model.config.money_demand
+        row = self.row
+        now = (
+            (ledger.holdings[row] * model.markets.price).sum() + ledger.cash[row] - ledger.debt[row]
+        )
+        now = max(float(now), 0.0)
+        if self.wealth is None:
+            self.wealth = now
+        else:
+            self.wealth += (1.0 - 0.5 ** (1.0 / md.wealth_half_life)) * (now - self.wealth)
+        share = money_demand_share(
+            self.base_share,
+            model.central_bank.rate_gap,
+            model.markets.stress,
+            md.rate_sensitivity,
+            md.stress_sensitivity,
+        )
+        return float(share * self.wealth)
 
 
 def rebalance_orders(holdings_value, cash, money_demand, target_weights, speed, *, sell=True):

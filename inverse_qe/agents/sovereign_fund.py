@@ -5,19 +5,25 @@ A week of the sector, in order:
 * **Income.** External inflows (oil revenue) arrive from the real economy, fund
   by fund in a shuffled order.
 * **Payments due.** Each fund owes its commitment (a capital call paid to AI
-  builders) and pays it from cash above its buffer. The first call that takes
-  cash down to the buffer means it has *exhausted its dry powder* (a
-  ``DryPowderExhausted`` event); what cash above the buffer cannot pay is raised
-  by selling ("commitment" sales), worst performers first (so crypto and SaaS go
-  first once they have fallen), or pro rata if its ``liquidation`` says so.
+  builders) and pays it from cash above its buffer. The first call that leaves
+  its cash at or below its money demand means it has *exhausted its dry powder*
+  (a ``DryPowderExhausted`` event): an outcome of prices and policy as much as of
+  the schedule, because the money demand rises with the policy rate and with
+  stress. What cash above the buffer cannot pay is raised by selling
+  ("commitment" sales), worst performers first (so crypto and SaaS go first once
+  they have fallen), or pro rata if its ``liquidation`` says so.
 * **Orders.** Cash above money demand is deployed into its portfolio, at
   ``deploy_rate`` of the dry powder a week; it sells only when a call forces it.
+  With dry powder it also takes new issues in the primary market, pro rata to it.
 * **Settlement**, after the week's clearing: the call is paid from cash above the
   buffer; if sales fell short it draws a margin loan against its holdings (up
   to ``margin_loan_limit`` of their value, as far as prime brokers have cash),
   and only then misses the call (a ``MissedCommitment`` event).
-* **Money demand**: the buffer plus the calls due over the payments horizon.
-  Commitments raise it the way capex raises the hyperscalers'.
+* **Money demand**: the buffer, plus the calls due over the payments horizon,
+  plus a liquidity reserve of ``money_share`` of its wealth that rises with the
+  policy rate and with stress, like every investor's
+  (:class:`~inverse_qe.agents.portfolio.CashTarget`). Commitments raise it the
+  way capex raises the hyperscalers'.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import mesa
 import numpy as np
 
 from inverse_qe.agents.members import Members
-from inverse_qe.agents.portfolio import rebalance_orders, weights_from
+from inverse_qe.agents.portfolio import CashTarget, rebalance_orders, weights_from
 from inverse_qe.model.events import DryPowderExhausted, MissedCommitment
 
 
@@ -54,6 +60,7 @@ class SovereignFund(mesa.Agent):
         self.row = row
         self.spec = spec
         self.paths = paths  # weekly arrays: commitments, inflows
+        self.reserve = CashTarget(model, row, spec.money_share)
         self.exhausted_week: int | None = None
 
     def commitment_due(self, week: int) -> float:
@@ -111,10 +118,15 @@ class SovereignFunds(Members):
             model.real_economy.pay(fund.row, inflow, "oil_revenue")
 
     def update_money_demand(self) -> np.ndarray:
-        """Cash wanted: the buffer plus the calls due over the payments horizon, per fund."""
+        """Cash wanted: buffer, calls due over the payments horizon and reserve, per fund."""
         week, horizon = self.model.week, self.model.config.money_demand.payments_horizon
         self.money_demand = np.array(
-            [fund.spec.cash_buffer + fund.commitments_ahead(week, horizon) for fund in self.members]
+            [
+                fund.spec.cash_buffer
+                + fund.commitments_ahead(week, horizon)
+                + fund.reserve.update()
+                for fund in self.members
+            ]
         )
         return self.money_demand
 
@@ -125,13 +137,13 @@ class SovereignFunds(Members):
         to_raise = np.zeros(len(self.members))
         for j, fund in enumerate(self.members):
             due = self.commitments_due[j] = fund.commitment_due(week)
-            cash, buffer = float(model.ledger.cash[fund.row]), fund.spec.cash_buffer
-            if fund.exhausted_week is None and due > 0 and cash - due <= buffer:
+            cash, wanted = float(model.ledger.cash[fund.row]), float(self.money_demand[j])
+            if fund.exhausted_week is None and due > 0 and cash - due <= wanted:
                 fund.exhausted_week = week
                 model.events.add(
-                    DryPowderExhausted(week=week, holder=fund.name, cash=cash, buffer=buffer)
+                    DryPowderExhausted(week=week, holder=fund.name, cash=cash, money_demand=wanted)
                 )
-            to_raise[j] = cash_to_raise(due, cash, buffer)
+            to_raise[j] = cash_to_raise(due, cash, fund.spec.cash_buffer)
         return to_raise
 
     def orders(self) -> np.ndarray:

@@ -28,6 +28,7 @@ class Treasury(mesa.Agent):
         self.row = row
         self.spec = spec
         self.paths = paths  # weekly arrays: deficit, tga_target
+        self.offered = 0.0  # this week's new treasuries, for the primary market
 
     def open_accounts(self) -> None:
         """The TGA's opening balance."""
@@ -47,7 +48,7 @@ class Treasury(mesa.Agent):
         ledger, markets = self.model.ledger, self.model.markets
         treasuries, price = markets.treasury, markets.price
         orders = np.zeros(len(markets.names))
-        issuance = self.issuance(self.model.week, float(ledger.cash[self.row]))
+        issuance = self.offered = self.issuance(self.model.week, float(ledger.cash[self.row]))
         if issuance > 0:
             ledger.issue(self.row, treasuries, issuance / price[treasuries], price[treasuries])
             orders[treasuries] = -issuance

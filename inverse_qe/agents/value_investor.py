@@ -2,15 +2,21 @@
 
 At the start they hold every unit of every asset class that no other holder is
 given (the scenario's ``units`` less everyone else's opening holdings), with the
-cash of the scenario's ``absorber`` table. Like households they want a share of
-their wealth in cash, rising with the policy rate and with stress, and they
-rebuild cash when short and deploy it when flush, slowly (at the households'
-``rebalance_speed``), keeping their portfolio's mix.
+cash of the scenario's ``absorber`` table: pensions, insurers, foreign official
+holders and dealers, the patient real money.
 
-Two more parts of their behaviour are market mechanics and live with the
-markets: with households they take the net of every clearing round at the
-round's price (``model/clearing.py``), and they lean against flow distortions,
-which therefore decay, more slowly when the tub is low (``model/markets.py``).
+They are the market's residual counterparty: what the week's buyers and sellers
+leave over is theirs at the round's price (``model/clearing.py``), so the sales
+nobody with dry powder buys are absorbed by holders whose cash is not what they
+are trying to rebuild, at a price concession (the flow's price impact). They lean
+against flow distortions, which therefore decay, more slowly when investors'
+money runs short (``model/markets.py``). With dry powder they take new issues in
+the primary market, pro rata to it, like households and sovereign funds.
+
+Like households they want a share of their wealth in cash, rising with the
+policy rate and with stress, and they rebuild cash when short and deploy it
+when flush, keeping their portfolio's mix, but slowly (``rebalance_speed``):
+absorbing is their business.
 """
 
 from __future__ import annotations
@@ -18,19 +24,19 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from inverse_qe.agents.portfolio import current_weights, rebalance_orders, wealth_money_demand
+from inverse_qe.agents.portfolio import CashTarget, current_weights, rebalance_orders
 from inverse_qe.scenarios.loader import ScenarioError
 
 
 class ValueInvestors(mesa.Agent):
     """Value investors and dealers as one agent with one balance-sheet row."""
 
-    def __init__(self, model, row: int, spec, rebalance_speed: float):
+    def __init__(self, model, row: int, spec):
         super().__init__(model)
         self.name = "value_investors"
         self.row = row
         self.spec = spec
-        self.rebalance_speed = rebalance_speed
+        self.cash_target = CashTarget(model, row, spec.money_share)
         self.money_demand = 0.0
 
     def open_accounts(self) -> None:
@@ -62,7 +68,7 @@ class ValueInvestors(mesa.Agent):
 
     def update_money_demand(self) -> float:
         """Cash wanted: a share of wealth that rises with the policy rate and with stress."""
-        self.money_demand = wealth_money_demand(self.model, self.row, self.spec.money_share)
+        self.money_demand = self.cash_target.update()
         return self.money_demand
 
     def orders(self) -> np.ndarray:
@@ -74,5 +80,5 @@ class ValueInvestors(mesa.Agent):
             ledger.cash[self.row],
             self.money_demand,
             current_weights(value),
-            self.rebalance_speed,
+            self.spec.rebalance_speed,
         )

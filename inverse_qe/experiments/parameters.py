@@ -193,7 +193,10 @@ def dry_powder_overrides(source: ScenarioSource, overrides: list[str], target: f
     ):
         for item in items:
             if item.name in dry:
-                cash = item.cash + (factor - 1) * dry[item.name]
+                # A fund keeps a reserve of money_share of its wealth, cash included: each
+                # US$ of cash adds only 1 - money_share of dry powder.
+                kept = getattr(item, "money_share", 0.0)
+                cash = item.cash + (factor - 1) * dry[item.name] / (1.0 - kept)
                 result.append(f"{group}.{item.name}.cash={format_value(float(max(cash, 0.0)))}")
     return result
 

@@ -27,10 +27,10 @@ from inverse_qe.agents.sovereign_fund import SovereignFunds
 from inverse_qe.agents.supplier import Suppliers
 from inverse_qe.agents.treasury import Treasury
 from inverse_qe.agents.value_investor import ValueInvestors
-from inverse_qe.model.clearing import CauseTracker, clear
+from inverse_qe.model.clearing import CauseTracker, clear, place_new_issues
 from inverse_qe.model.events import EventLog
 from inverse_qe.model.ledger import Holder, Ledger
-from inverse_qe.model.liquidity import investors_liquidity, water_rows
+from inverse_qe.model.liquidity import net_liquidity, water_rows
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
@@ -125,10 +125,11 @@ class BathtubModel(mesa.Model):
         self._open_accounts()
         self.opening_balances = self.balance_snapshot()
         self.opening_cb_cash = float(self.ledger.cash[self.rows.central_bank])
-        self.opening_private_duration = self._private_duration()
+        self.expected_private_duration = self._scheduled_duration(self._private_duration())
         self._update_money_demand()
-        self.markets.set_depth(investors_liquidity(self) / scenario.markets.dry_powder_reference)
-        self.opening_risk_value = self.markets.risk_asset_value(self.ledger.outstanding)
+        self.markets.set_depth(net_liquidity(self) / scenario.markets.dry_powder_reference)
+        self.opening_units = self.ledger.outstanding.copy()
+        self.opening_risk_value = self.risk_asset_value()
         self.recorder = Recorder(self)
         self.recorder.record()
         self.running = True
@@ -146,7 +147,7 @@ class BathtubModel(mesa.Model):
         index = self.ledger.index
         self.rows = Rows(*(index[name] for name in NODES), index[f"market:{self.markets.names[0]}"])
         self.kinds = np.array([h.kind for h in holders])
-        self.absorber_rows = np.array([self.rows.households, self.rows.value_investors])
+        self.absorber_rows = np.array([self.rows.value_investors])
         self.water_rows = water_rows(self.kinds)
 
     def _paths(self, table, *names: str) -> dict[str, np.ndarray]:
@@ -175,9 +176,7 @@ class BathtubModel(mesa.Model):
         )
         momentum = np.isin(self.markets.names, s.households.momentum_assets)
         self.households = Households(self, rows.households, s.households, momentum)
-        self.value_investors = ValueInvestors(
-            self, rows.value_investors, s.absorber, rebalance_speed=s.households.rebalance_speed
-        )
+        self.value_investors = ValueInvestors(self, rows.value_investors, s.absorber)
         self.hyperscalers = Hyperscalers(
             self, s.hyperscalers, paths(s.hyperscalers, "capex", "operating_cash_flow")
         )
@@ -197,6 +196,10 @@ class BathtubModel(mesa.Model):
             self.hyperscalers,
             self.sovereign_funds,
             self.hedge_funds,
+        )
+        # New issues go first to the unlevered investors with dry powder.
+        self.primary_buyers = np.array(
+            [rows.households, rows.value_investors, *self.sovereign_funds.rows], dtype=int
         )
         # Sovereign funds and hyperscalers sell in an order (sale_ranks); the rest pro rata.
         self.liquidation = np.isin(self.kinds, ("sovereign_fund", "hyperscaler"))
@@ -223,10 +226,24 @@ class BathtubModel(mesa.Model):
             ledger.outstanding - ledger.holdings[self.rows.central_bank]
         )
 
-    def yield_10y(self) -> float:
-        """The ten-year treasury yield: policy rate, term premium and flow distortion."""
+    def _scheduled_duration(self, opening: float) -> np.ndarray:
+        """Per week, the private duration the scenario's schedules lead markets to expect.
+
+        The deficit's issuance less the central bank's scheduled purchases, at the
+        opening treasury price, cumulated: supply that was announced is priced in.
+        """
         m = self.markets
-        return m.yield_of(m.treasury, self.central_bank.state.policy_rate + m.term_premium)
+        net_supply = self.treasury.paths["deficit"] - self.central_bank.paths["qe_pace"]
+        net_supply[0] = 0.0
+        return opening + m.benchmark_duration_of(m.treasury, np.cumsum(net_supply))
+
+    def risk_asset_value(self) -> float:
+        """The opening stock of risk assets at today's prices, US$bn (a price index)."""
+        return self.markets.risk_asset_value(self.opening_units)
+
+    def yield_10y(self) -> float:
+        """The ten-year treasury yield: expected short rate, term premium and flow distortion."""
+        return self.markets.yield_10y(self.central_bank.state.policy_rate)
 
     def _update_money_demand(self) -> None:
         """Each sector's money demand for next week, gathered per holder (DESIGN §3a)."""
@@ -263,8 +280,7 @@ class BathtubModel(mesa.Model):
 
     def _policy(self) -> None:
         """The central bank reacts to last week's asset prices and stress."""
-        value = self.markets.risk_asset_value(self.ledger.outstanding)
-        gap = float(np.log(value / self.opening_risk_value))
+        gap = float(np.log(self.risk_asset_value() / self.opening_risk_value))
         self.central_bank.policy(gap, self.markets.stress)
         self.central_bank.rrp_plumbing()
 
@@ -294,6 +310,7 @@ class BathtubModel(mesa.Model):
         orders[self.hedge_funds.rows] = self.hedge_funds.orders()
         orders[self.central_bank.row] = self.central_bank.orders()
         orders[self.treasury.row] = self.treasury.orders()
+        orders[self.primary_buyers] += self._primary_market()
         clear(
             self,
             orders=orders,
@@ -302,6 +319,15 @@ class BathtubModel(mesa.Model):
             max_rounds=FUNDING_ROUNDS,
             kind="trade",
         )
+
+    def _primary_market(self) -> np.ndarray:
+        """Buy orders that place this week's new treasuries and hyperscaler bonds."""
+        m, buyers = self.markets, self.primary_buyers
+        new_issues = np.zeros(len(m.names))
+        new_issues[m.treasury] += self.treasury.offered
+        new_issues[m.spread_asset] += self.hyperscalers.bonds_offered
+        dry_powder = self.ledger.cash[buyers] - self.money_demand[buyers]
+        return place_new_issues(new_issues, dry_powder)
 
     def _settle(self) -> None:
         """The week's payments, now that the sales have raised what they could."""
@@ -343,10 +369,10 @@ class BathtubModel(mesa.Model):
         """Next week's conditions, the week's record, and the books checked."""
         m = self.markets
         m.close_week()
-        m.set_term_premium(self._private_duration(), self.opening_private_duration)
+        m.set_term_premium(self._private_duration(), self.expected_private_duration[self.week])
         m.set_spread(self.hyperscalers.recent_issuance())
         self._update_money_demand()
-        m.set_depth(investors_liquidity(self) / self.config.markets.dry_powder_reference)
+        m.set_depth(net_liquidity(self) / self.config.markets.dry_powder_reference)
         self.recorder.record()
         if self.check_invariants:
             self.ledger.check()

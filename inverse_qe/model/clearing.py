@@ -160,10 +160,11 @@ def clear(
 def _book_round(model, sold, bought, returns, kind: str) -> None:
     """Book one clearing round: sellers and buyers against the market.
 
-    The net is taken by the residual absorbers, households and value investors
-    (the slow real money): a net sale in proportion to their cash, a net
-    purchase from their holdings. Their cash falling below what they want to
-    hold is what makes them sell later: the tub drains through them.
+    The net is taken by the residual absorbers, the value investors and dealers
+    (``model.absorber_rows``): a net sale out of their cash, a net purchase from
+    their holdings. Sellers who must raise cash are never the ones who buy their
+    own sales back; the absorbers' cash falling below what they want to hold is
+    what makes them sell later, slowly.
     """
     ledger, markets = model.ledger, model.markets
     pre = markets.price
@@ -260,3 +261,30 @@ def _record_forced_sales(
         ).id
         totals[reason] = totals.get(reason, 0.0) + amount_of[j]
     model.causes.remember(ids, sold, amounts, week)
+
+
+def place_new_issues(new_issues: np.ndarray, dry_powder: np.ndarray) -> np.ndarray:
+    """The primary market: new issues placed with the holders who have dry powder.
+
+    Each week's new bonds (the treasury's auction, hyperscalers' issues) go
+    first to investors holding cash above their money demand, pro rata to it,
+    at the issue price: idle cash buys the funder's bonds and the money it paid
+    circulates. What their dry powder cannot take goes to the market, where the
+    value investors absorb it at a price concession (the sale's price impact):
+    once dry powder is gone, every new bond is a sale somebody has to absorb.
+
+    Args:
+        new_issues: per asset, US$bn of new issues for sale this week.
+        dry_powder: per buyer, cash above money demand (negative counts as none).
+
+    Returns:
+        Buyers x assets buy orders, US$bn; their sum over buyers is
+        ``new_issues`` scaled down by what dry powder can take.
+    """
+    budget = np.maximum(np.asarray(dry_powder, dtype=float), 0.0)
+    issues = np.maximum(np.asarray(new_issues, dtype=float), 0.0)
+    total, wanted = budget.sum(), issues.sum()
+    if total <= 0 or wanted <= 0:
+        return np.zeros((budget.size, issues.size))
+    placed = 1.0 if total >= wanted else total / wanted
+    return placed * (budget / total)[:, None] * issues[None, :]

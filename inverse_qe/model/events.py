@@ -28,10 +28,10 @@ class Event:
 
 @dataclass(slots=True)
 class DryPowderExhausted(Event):
-    """A holder's cash fell to its buffer: from now on it must sell to pay."""
+    """A holder's cash fell to its money demand: it has no dry powder left to pay with."""
 
     cash: float = 0.0
-    buffer: float = 0.0
+    money_demand: float = 0.0
     type: ClassVar[str] = "DryPowderExhausted"
 
 

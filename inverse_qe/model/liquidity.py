@@ -7,7 +7,8 @@ the real economy, prime brokers, suppliers passing money on, market clearing
 accounts) is outside the tub. Each sector says how much cash it wants to keep
 (its ``update_money_demand``; the model gathers them per holder as
 ``model.money_demand``): dry powder is cash above that, net liquidity is cash
-minus it, signed, so a shortfall shows as negative.
+minus it, signed, so a shortfall shows as negative. Total net liquidity sets
+the markets' depth and the scarcity of money (``Markets.set_depth``).
 """
 
 from __future__ import annotations
@@ -44,10 +45,20 @@ def dry_powder_by_sector(model) -> dict[str, float]:
     return {sector: float(dry[kinds == kind].sum()) for kind, sector in SECTOR_OF_KIND.items()}
 
 
-def investors_liquidity(model) -> float:
-    """Investors' cash minus their money demand, summed: dry powder, or a shortfall.
+def net_liquidity_by_sector(model) -> dict[str, float]:
+    """Cash minus money demand, signed, summed by sector, US$bn (negative: a shortfall)."""
+    rows = model.water_rows
+    net = model.ledger.cash[rows] - model.money_demand[rows]
+    kinds = model.kinds[rows]
+    return {sector: float(net[kinds == kind].sum()) for kind, sector in SECTOR_OF_KIND.items()}
 
-    Hyperscalers are left out: their cash is for capex, not for buying assets.
+
+def net_liquidity(model) -> float:
+    """Every water holder's cash minus its money demand, summed: dry powder, or a shortfall.
+
+    The funders count too: a hyperscaler's cash above what its capex and its
+    precautionary needs call for is idle money that can pay capex without anyone
+    selling. The first week this turns non-positive is the tub's exhaustion.
     """
-    rows = model.water_rows[model.kinds[model.water_rows] != "hyperscaler"]
+    rows = model.water_rows
     return float((model.ledger.cash[rows] - model.money_demand[rows]).sum())

@@ -5,14 +5,30 @@ positive and finite whatever happens:
 
 * **fundamental**: ``log F`` moves by ``-duration x change in discount rate``
   plus earnings growth (memory's grows with the capex it receives) plus news;
-  discount rate = policy rate + term premium (+ the bond spread for corporate
-  bonds) + the asset's risk premium, which rises with stress and with the
-  scarcity of dry powder;
+  discount rate = the short rate expected over the long run (it moves by
+  ``long_rate_passthrough`` of a policy-rate move) + term premium (+ the bond
+  spread for corporate bonds) + the asset's risk premium, which rises with stress
+  and with the scarcity of money;
 * **flow distortion** ``D``: net buying of a fraction ``f`` of an asset's value
   moves its price by about ``f / elasticity`` (Gabaix and Koijen's inelastic
-  markets); the elasticity shrinks as dry powder runs out (``depth``), and the
-  distortion decays toward zero as value investors lean against it, more slowly
-  when the tub is low.
+  markets); the elasticity shrinks once investors' net liquidity turns into a
+  shortfall (``depth``), and the distortion decays toward zero as value
+  investors lean against it, more slowly when they have no money to do it with.
+
+**Liquidity.** While investors together hold at least the cash they want (net
+liquidity >= 0), extra demand for money is met from idle balances: markets are
+fully deep and money carries no scarcity premium (the flat part of Hicks' LM
+curve). Below zero the shortfall ``x`` (in units of ``dry_powder_reference``)
+does damage that saturates, ``x / (1 + x)``: half of the most it can do at a
+shortfall the size of the reference. So the same US$ of capex costs nothing in
+prices while dry powder lasts and more and more once it is gone.
+
+**Stress** is how far risk assets trade below their recent trend: the gap of each
+log price to its habit (an exponential average with half-life
+``stress_half_life``), weighted. It is zero on average in calm markets, as
+published financial-stress indices are built to be, negative in a boom, and it
+decays once the falls stop, as the habit catches up (Campbell and Cochrane 1999
+make risk appetite a function of prices relative to a slow-moving habit).
 """
 
 from __future__ import annotations
@@ -24,8 +40,6 @@ from inverse_qe.scenarios.schema import Scenario
 WEEKS_PER_YEAR = 52.0
 #: Log-distortion bounds: prices stay within e^±12 of their fundamental whatever the flows.
 DISTORTION_BOUND = 12.0
-#: The scarcity premium stops growing at this multiple of its value at zero dry powder.
-SCARCITY_CAP = 2.0
 #: Discount rates (a year) are held within these bounds when they move fundamentals.
 #: Beyond them a valuation means nothing, and an unbounded rate (a term premium fed by
 #: its own price swings) would move ``log F`` by ``duration x rate`` until the price
@@ -76,24 +90,39 @@ class Markets:
         self.log_fundamental = np.log(self.initial_price)
         self.distortion = np.zeros(len(self.names))
         self.price = self.initial_price.copy()
-        self.peak = self.initial_price.copy()
+        self.habit = np.log(self.initial_price)  # the trend that stress is measured from
         self.term_premium = m.term_premium
         self.spread = m.bond_spread
         self.stress = 0.0
         self.scarcity = 0.0
         self.depth = 1.0
         self._discount = None  # set by the first update
+        self.opening_policy_rate: float | None = None  # set by the first expectation
         self._log_returns: list[np.ndarray] = []
+        # Lenders' estimate of downside variance starts at the normal (news) variance.
+        self._downside_variance = self.news_volatility**2
 
     def units(self, holdings: dict[str, float]) -> dict[str, float]:
         """Holdings given in US$bn at current prices, in units of each asset."""
         return {a: v / self.price[self.index[a]] for a, v in holdings.items()}
 
     # -- discount rates -------------------------------------------------------------------
+    def expected_short_rate(self, policy_rate: float) -> float:
+        """The short rate expected over long horizons, which long yields and valuations use.
+
+        A policy-rate move is expected to last only partly: long rates move by
+        ``long_rate_passthrough`` of it (2022: 425bp of hikes, the 10-year yield
+        +237bp, a pass-through of about 0.55).
+        """
+        if self.opening_policy_rate is None:
+            self.opening_policy_rate = policy_rate
+        opening = self.opening_policy_rate
+        return opening + self.params.long_rate_passthrough * (policy_rate - opening)
+
     def discount_rates(self, policy_rate: float) -> np.ndarray:
-        """Each asset's discount rate: policy rate + term premium + spread + risk premium."""
+        """Each asset's discount rate: expected short rate + term premium + spread + premia."""
         rates = (
-            policy_rate
+            self.expected_short_rate(policy_rate)
             + self.term_premium
             + self.risk_premium
             + self.stress_beta * self.stress
@@ -102,13 +131,17 @@ class Markets:
         rates[self.spread_asset] += self.spread
         return rates
 
-    def set_term_premium(self, private_duration: float, opening_private_duration: float) -> None:
+    def set_term_premium(self, private_duration: float, expected_private_duration: float) -> None:
         """Portfolio balance: the term premium rises with the duration private hands hold.
 
-        ``private_duration`` is in US$bn of benchmark (ten-year) equivalents.
+        Only duration beyond what was expected moves it: supply that was scheduled
+        (the deficit's issuance, announced purchases) is priced in when announced,
+        as studies of QE find for the stock of bonds the central bank is expected
+        to hold (D'Amico and King 2013; Greenwood and Vayanos 2014). Both are in
+        US$bn of benchmark (ten-year) equivalents.
         """
         m = self.params
-        extra = (private_duration - opening_private_duration) / 1000.0
+        extra = (private_duration - expected_private_duration) / 1000.0
         self.term_premium = m.term_premium + m.term_premium_per_trillion * extra
 
     def set_spread(self, recent_issuance: float) -> None:
@@ -123,28 +156,32 @@ class Markets:
     def set_depth(self, liquidity_ratio: float) -> None:
         """Market depth and the scarcity of money, from investors' net liquidity.
 
-        ``liquidity_ratio`` x is investors' cash minus their money demand, summed
+        ``liquidity_ratio`` is investors' cash minus their money demand, summed
         (dry powder when positive, a shortfall when negative), over the scenario's
-        reference (``markets.dry_powder_reference``). At or above the reference
-        (x >= 1) markets are as deep as they get and money is not scarce. Below it,
-        depth halves with every ``1 / depth_exponent`` of the reference lost,
-        down to ``depth_floor``, and the scarcity premium grows as
-        ``(1 - x) ** scarcity_exponent``. Neither stops at zero dry powder: a
-        shortfall is worse than none, which is what makes the scramble convex.
+        ``markets.dry_powder_reference``. Non-negative: money is not scarce and
+        markets are fully deep (idle balances absorb any extra demand for money).
+        A shortfall ``x = -ratio`` raises the scarcity of money to ``x / (1 + x)``
+        (0 to 1) and lowers depth in proportion, to ``depth_floor`` at the limit:
+        fewer buyers with cash, and value investors without the money to lean
+        against distortions (Shleifer and Vishny 1997's limits of arbitrage).
         """
-        m = self.params
-        gap = 1.0 - min(1.0, liquidity_ratio)
-        self.depth = max(m.depth_floor, 2.0 ** (-m.depth_exponent * gap))
-        self.scarcity = min(SCARCITY_CAP, gap**m.scarcity_exponent)
+        shortfall = max(0.0, -liquidity_ratio)
+        self.scarcity = shortfall / (1.0 + shortfall)
+        self.depth = 1.0 - (1.0 - self.params.depth_floor) * self.scarcity
 
     # -- prices ---------------------------------------------------------------------------
     def market_value(self, outstanding: np.ndarray) -> np.ndarray:
         """Market value of each asset class, US$bn."""
         return self.price * outstanding
 
-    def risk_asset_value(self, outstanding: np.ndarray) -> float:
-        """Market value of the risk assets together, US$bn."""
-        return float((self.price * outstanding)[self.risk_asset].sum())
+    def risk_asset_value(self, units: np.ndarray) -> float:
+        """Value of ``units`` of the risk assets at today's prices, US$bn.
+
+        The model passes the opening units outstanding, so the measure is a price
+        index in US$bn: new bonds sold to fund capex add wealth to their buyers but
+        a debt to their issuer, and are not counted as a rise in asset prices.
+        """
+        return float((self.price * units)[self.risk_asset].sum())
 
     def benchmark_duration(self, units: np.ndarray) -> float:
         """Duration in ``units`` of each asset, in US$bn of benchmark (ten-year) equivalents."""
@@ -153,6 +190,10 @@ class Markets:
             (units[bonds] * self.price[bonds] * self.duration[bonds]).sum()
             / self.params.duration_benchmark
         )
+
+    def benchmark_duration_of(self, asset: int, value: np.ndarray | float) -> np.ndarray | float:
+        """Benchmark (ten-year) equivalents of ``value`` US$bn of one bond at its opening price."""
+        return value * self.duration[asset] / self.params.duration_benchmark
 
     def impact_per_dollar(self, outstanding: np.ndarray) -> np.ndarray:
         """Log-price impact of US$1bn of net buying: ``1 / (elasticity x depth x value)``."""
@@ -202,35 +243,42 @@ class Markets:
         self.price = np.exp(self.log_fundamental + self.distortion)
 
     def close_week(self) -> None:
-        """Record the week's returns; update running peaks and the stress index."""
-        self._log_returns.append(np.log(self.price))
-        self.peak = np.maximum(self.peak, self.price)
-        drawdown = 1.0 - self.price / self.peak
-        self.stress = float(self.stress_weights @ drawdown)
+        """Record the week's returns; update the habit, the stress index, lenders' risk."""
+        log_price = np.log(self.price)
+        if self._log_returns:
+            fall = np.minimum(log_price - self._log_returns[-1], 0.0)
+            weight = 1.0 - 0.5 ** (1.0 / self.params.volatility_half_life)
+            # Only falls count, doubled so that symmetric noise gives the ordinary variance:
+            # lenders raise margins when collateral has been falling, not when it rallies.
+            self._downside_variance += weight * (
+                2.0 * fall**2 * WEEKS_PER_YEAR - self._downside_variance
+            )
+        self._log_returns.append(log_price)
+        fade = 0.5 ** (1.0 / self.params.stress_half_life)
+        self.habit = fade * self.habit + (1.0 - fade) * log_price
+        self.stress = float(self.stress_weights @ (self.habit - log_price))
 
     def realized_volatility(self) -> np.ndarray:
-        """Annualised downside volatility of weekly log returns over the recent window.
+        """Annualised downside volatility: an exponential average of weekly falls.
 
-        Only falls count (the root mean square of negative weekly returns, doubled
-        so that symmetric noise gives the ordinary volatility): lenders raise
-        margins when collateral has been falling, not when it rallies.
+        Lenders weigh recent weeks more (half-life ``volatility_half_life``), as the
+        exponentially weighted estimates of margin models do.
         """
-        window = self.params.volatility_window
-        if len(self._log_returns) < 3:
-            return self.news_volatility.copy()
-        recent = np.diff(np.array(self._log_returns[-(window + 1) :]), axis=0)
-        downside = np.minimum(recent, 0.0)
-        return np.sqrt(2.0 * np.mean(downside**2, axis=0)) * np.sqrt(WEEKS_PER_YEAR)
+        return np.sqrt(self._downside_variance)
 
     def haircuts(self, volatility_beta: float, cap: float = 3.0) -> np.ndarray:
         """Margin haircuts, raised by recent volatility (procyclical margins).
 
-        ``h = h0 x min(cap, max(1, realized / normal volatility) ** beta)``: calm
-        markets keep the base haircut; a market twice as volatile as usual
-        raises it by ``2 ** beta``, at most ``cap`` times.
+        ``h = h0 x min(cap, max(1, (realized / normal volatility) ** beta / (1 + b)))``:
+        the base haircuts carry an anti-procyclicality buffer ``b`` (``margin_buffer``;
+        European clearing rules ask for 25%) that absorbs the first rise in
+        volatility, so margins move only once volatility is clearly abnormal; beyond
+        it they grow with volatility (``beta`` = 1: in proportion, as value-at-risk
+        margins do), at most ``cap`` times.
         """
         ratio = np.maximum(1.0, self.realized_volatility() / self.news_volatility)
-        return np.minimum(0.95, self.base_haircut * np.minimum(cap, ratio**volatility_beta))
+        factor = np.maximum(1.0, ratio**volatility_beta / (1.0 + self.params.margin_buffer))
+        return np.minimum(0.95, self.base_haircut * np.minimum(cap, factor))
 
     def trailing_return(self, weeks: int) -> np.ndarray:
         """Price return over the last ``weeks`` weeks (since the start if shorter)."""
@@ -239,6 +287,12 @@ class Markets:
         past = self._log_returns[-(weeks + 1)] if len(self._log_returns) > weeks else None
         start = np.log(self.initial_price) if past is None else past
         return np.expm1(np.log(self.price) - start)
+
+    def yield_10y(self, policy_rate: float) -> float:
+        """The ten-year treasury yield: expected short rate, term premium, flow distortion."""
+        return self.yield_of(
+            self.treasury, self.expected_short_rate(policy_rate) + self.term_premium
+        )
 
     def yield_of(self, asset: int, base_yield: float) -> float:
         """Market yield implied by a bond's price: the model yield plus its flow distortion."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inverse_qe.model.events import MarginCall, Redemption
-from inverse_qe.model.liquidity import dry_powder_by_sector, water_level
+from inverse_qe.model.liquidity import dry_powder_by_sector, net_liquidity_by_sector, water_level
 
 
 class Recorder:
@@ -19,6 +19,7 @@ class Recorder:
             "week",
             "water_level",
             "dry_powder",
+            "net_liquidity",
             "rrp_balance",
             "tga",
             "policy_rate",
@@ -41,9 +42,11 @@ class Recorder:
             "redemptions",
             "stress_index",
             "market_depth",
+            "money_scarcity",
             "risk_asset_value",
             "real_economy_cash",
             *(f"dry_powder_{s}" for s in sectors),
+            *(f"net_liquidity_{s}" for s in sectors),
             *(f"price_{a}" for a in m.names),
         ]
         self.index = {c: j for j, c in enumerate(self.columns)}
@@ -64,10 +67,12 @@ class Recorder:
         }
         self._forced_seen = dict(model.forced_by_reason)
         dry = dry_powder_by_sector(model)
+        net = net_liquidity_by_sector(model)
         values = {
             "week": model.week,
             "water_level": water_level(model),
             "dry_powder": sum(dry.values()),
+            "net_liquidity": sum(net.values()),
             "rrp_balance": ledger.cash[rows.rrp],
             "tga": ledger.cash[rows.treasury],
             "policy_rate": cb.policy_rate,
@@ -86,13 +91,16 @@ class Recorder:
             "redemptions": sum(e.amount for e in new_events if isinstance(e, Redemption)),
             "stress_index": m.stress,
             "market_depth": m.depth,
-            "risk_asset_value": m.risk_asset_value(ledger.outstanding),
+            "money_scarcity": m.scarcity,
+            "risk_asset_value": model.risk_asset_value(),
             "real_economy_cash": ledger.cash[rows.real_economy],
         }
         for reason in ("margin", "redemption", "commitment", "funding"):
             values[f"forced_sales_{reason}"] = forced.get(reason, 0.0)
         for sector, amount in dry.items():
             values[f"dry_powder_{sector}"] = amount
+        for sector, amount in net.items():
+            values[f"net_liquidity_{sector}"] = amount
         for k, asset in enumerate(m.names):
             values[f"price_{asset}"] = m.price[k]
         row = self.data[model.week]

@@ -219,11 +219,18 @@ class MarketSpec(Strict):
     spread_asset: str
     treasury_asset: str
     memory_asset: str
-    depth_exponent: _number(0.0, 10.0, "0 to 10 (0.35 calibrated)")
-    dry_powder_reference: _number(1.0, MAX_MONEY, "US$bn, 1 to 1e6")
-    scarcity_exponent: _number(1.0, 10.0, "1 to 10")
+    dry_powder_reference: _number(
+        1.0, MAX_MONEY, "US$bn, 1 to 1e6: the shortfall of net liquidity that does half its damage"
+    )
     depth_floor: _number(0.01, 1.0, "0.01 to 1: markets never lose more than 99% of depth")
-    volatility_window: _whole(2, MAX_WEEKS, "weeks, 2 to 5200")
+    long_rate_passthrough: _number(
+        0.0, 1.0, "0 to 1: share of a policy-rate move long rates expect to last"
+    )
+    stress_half_life: _number(1.0, MAX_WEEKS, "weeks, 1 to 5200: how fast the habit follows prices")
+    volatility_half_life: _number(
+        1.0, MAX_WEEKS, "weeks, 1 to 5200: how fast lenders' volatility estimate forgets"
+    )
+    margin_buffer: _number(0.0, 10.0, "0 to 10: volatility rise margins absorb before moving")
     stress_weights: Annotated[
         dict[str, _number(0.0, 1000.0, "relative weight, 0 to 1000")],
         Field(max_length=MAX_ENTRIES),
@@ -237,6 +244,9 @@ class MoneyDemandSpec(Strict):
     stress_sensitivity: Sensitivity
     payments_horizon: Weeks
     deploy_rate: Fraction
+    wealth_half_life: _number(
+        1.0, MAX_WEEKS, "weeks, 1 to 5200: how slowly cash targets follow wealth"
+    )
 
 
 class TaylorSpec(Strict):
@@ -316,7 +326,9 @@ class HyperscalerSector(PathTable):
 
     capex: FlowPath
     operating_cash_flow: FlowPath
-    cash_buffer_weeks: _number(0.0, MAX_WEEKS, "weeks of capex, 0 to 5200")
+    precautionary_weeks: _number(
+        0.0, MAX_WEEKS, "weeks of operating cash flow kept as precautionary cash, 0 to 5200"
+    )
     payout_rate: Fraction
     capex_cut_enabled: bool
     capex_cut_hurdle: _number(-1.0, 1.0, "a rate a year, -100% to 100%")
@@ -422,6 +434,7 @@ class AbsorberSpec(Strict):
 
     cash: Money
     money_share: Fraction
+    rebalance_speed: Fraction
 
 
 class RealEconomySpec(Strict):

@@ -685,9 +685,13 @@ def _exhaustion_moments(run: _Run, paid: dict[tuple[str, int], float]) -> list[M
         sale_week = next((s.week for s in sales if s.week >= w and s.amount >= SMALL), None)
         text = (
             f"{_cap(possessive(name))} dry powder ran out: its cash, {usd(event.cash)}, was down "
-            f"to its {usd(event.buffer)} buffer."
+            f"to its money demand of {usd(event.money_demand)}."
         )
-        numbers: dict[str, Any] = {"holder": fund, "cash": event.cash, "buffer": event.buffer}
+        numbers: dict[str, Any] = {
+            "holder": fund,
+            "cash": event.cash,
+            "money_demand": event.money_demand,
+        }
         if sale_week is None:
             text += " It never had to sell: its calls still fitted in its cash and credit."
         else:
@@ -986,7 +990,7 @@ def week_items(run: _Run, week: int, missed_streaks: dict | None = None) -> list
     for e in run.of(DryPowderExhausted, week):
         items.append(
             f"{possessive(holder_name(e.holder))} dry powder ran out ({usd(e.cash)} cash, "
-            f"{usd(e.buffer)} buffer)"
+            f"{usd(e.money_demand)} money demand)"
         )
     for e in run.of(PolicyChange, week):
         stance = "QT" if e.qe_pace < 0 else "QE" if e.qe_pace > 0 else "no QE"

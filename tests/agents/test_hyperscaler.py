@@ -82,13 +82,14 @@ FIRMS = [("amazon", "hyperscaler"), ("oracle", "hyperscaler")]
 
 
 def sector(world: World, capex: float = 20.0, cash_flow: float = 8.0, **spec) -> Hyperscalers:
-    """Sector capex 20 a week (amazon 15, oracle 5), operating cash flow 8, buffer 2 weeks."""
+    """Sector capex 20 a week (amazon 15, oracle 5), operating cash flow 8 (6 and 2),
+    precautionary cash 5 weeks of it (30 and 10)."""
     base = load().hyperscalers
     firms = [
         base.firms[0].model_copy(update={"name": "amazon", "capex_share": 3.0, "cash": 40.0}),
         base.firms[0].model_copy(update={"name": "oracle", "capex_share": 1.0, "cash": 100.0}),
     ]
-    update = {"firms": firms, "cash_buffer_weeks": 2.0, "payout_rate": 0.25, **spec}
+    update = {"firms": firms, "precautionary_weeks": 5.0, "payout_rate": 0.25, **spec}
     paths = {
         "capex": np.full(world.weeks + 1, capex),
         "operating_cash_flow": np.full(world.weeks + 1, cash_flow),
@@ -102,8 +103,8 @@ def test_payments_due_follow_the_waterfall_and_issue_the_bonds_needed():
     world.open("oracle", 100.0)
     firms = sector(world)
     to_raise = firms.payments_due()
-    # amazon: capex 15, buffer 2 x 15 = 30: 10 from cash, 3 of treasuries, 2 of new bonds
-    # oracle: capex 5 from cash above its buffer of 10
+    # amazon: capex 15, precautionary 5 x 6 = 30: 10 from cash, 3 of treasuries, 2 of new bonds
+    # oracle: capex 5 from cash above its precautionary 5 x 2 = 10
     np.testing.assert_allclose(to_raise, [5.0, 0.0])
     assert firms.capex_due == pytest.approx([15.0, 5.0])
     # a tenth more bonds than needed, at a price of 0.5: 1.1 x 2 / 0.5 = 4.4 units
@@ -120,6 +121,7 @@ def test_settlement_cancels_unsold_bonds_pays_capex_and_pays_out_the_surplus():
     world.open("households", 10.0)
     firms = sector(world)
     firms.payments_due()  # amazon: 15 - (40 - 30) = 5 to raise, all in bonds: 11 units
+    assert firms.bonds_offered == pytest.approx(5.0)  # for the primary market
     # the clearing sold 9 of the 11 new units to households at 0.5
     sold = np.zeros_like(world.ledger.holdings)
     bought = np.zeros_like(world.ledger.holdings)
@@ -153,11 +155,17 @@ def test_capex_that_cash_cannot_pay_is_a_default_not_a_negative_balance():
     assert (default.holder, default.shortfall, default.what) == ("amazon", 11.0, "capex")
 
 
-def test_money_demand_is_the_buffer_plus_capex_over_the_payments_horizon():
+def test_money_demand_is_precautionary_cash_plus_capex_over_the_payments_horizon():
     world = World(members=FIRMS, overrides=["money_demand.payments_horizon=4"])
     firms = sector(world)
-    # (2 weeks of buffer + 4 weeks ahead) x next week's capex: 6 x 15 and 6 x 5
-    np.testing.assert_allclose(firms.update_money_demand(), [90.0, 30.0])
+    # 5 weeks of cash flow (6 and 2) + 4 weeks of next week's capex (15 and 5)
+    np.testing.assert_allclose(firms.update_money_demand(), [30.0 + 60.0, 10.0 + 20.0])
+
+
+def test_without_capex_a_firm_keeps_only_its_precautionary_cash():
+    world = World(members=FIRMS, overrides=["money_demand.payments_horizon=4"])
+    firms = sector(world, capex=0.0)
+    np.testing.assert_allclose(firms.update_money_demand(), [30.0, 10.0])
 
 
 def test_operating_cash_flow_is_shared_by_capex_share_and_paid_by_the_real_economy():

@@ -105,15 +105,16 @@ def funds_in_world(world: World, calls=(8.0, 8.0), inflows=(0.0, 0.0), **spec) -
     return SovereignFunds(world, specs, paths)
 
 
-def test_a_call_that_takes_cash_to_the_buffer_exhausts_dry_powder_once():
+def test_a_call_that_takes_cash_to_its_money_demand_exhausts_dry_powder_once():
     world = World(members=FUNDS)
     world.open("gulf", 20.0)
     world.open("softbank", 100.0)
     funds = funds_in_world(world)
+    funds.money_demand = np.array([15.0, 5.0])
     # gulf: 20 - 8 = 12 <= 15: exhausted; spare 20 - 15 = 5, so 8 - 5 = 3 to raise
     np.testing.assert_allclose(funds.payments_due(), [3.0, 0.0])
     (event,) = world.events_of("DryPowderExhausted")
-    assert (event.holder, event.cash, event.buffer) == ("gulf", 20.0, 15.0)
+    assert (event.holder, event.cash, event.money_demand) == ("gulf", 20.0, 15.0)
     assert [f.exhausted_week for f in funds] == [1, None]
     world.week = 2
     funds.payments_due()
@@ -162,8 +163,35 @@ def test_funds_deploy_dry_powder_into_their_opening_mix_and_never_sell_by_choice
 def test_money_demand_is_the_buffer_plus_the_calls_over_the_payments_horizon():
     world = World(members=FUNDS, overrides=["money_demand.payments_horizon=4"])
     funds = funds_in_world(world, calls=(2.0, 0.5))
-    # 15 + 4 x 2 and 5 + 4 x 0.5
+    # 15 + 4 x 2 and 5 + 4 x 0.5 (no wealth yet: no reserve)
     np.testing.assert_allclose(funds.update_money_demand(), [23.0, 7.0])
+
+
+def test_the_reserve_rises_with_the_policy_rate_so_a_hike_brings_exhaustion_forward():
+    overrides = ["money_demand.payments_horizon=0", "money_demand.rate_sensitivity=0.5"]
+    world = World(members=FUNDS, overrides=overrides)
+    world.open("gulf", 30.0, treasuries=170.0)  # wealth 200
+    world.open("softbank", 100.0)
+    funds = funds_in_world(world, money_share=0.05)
+    # buffer 15 + 0.05 x 200 = 25: a call of 8 leaves 22 <= 25: exhausted
+    funds.update_money_demand()
+    assert funds.money_demand[0] == pytest.approx(25.0)
+    # the same fund with a reserve share lowered to 0.01: 15 + 2 = 17, 22 > 17: not yet
+    world2 = World(members=FUNDS, overrides=overrides)
+    world2.open("gulf", 30.0, treasuries=170.0)
+    world2.open("softbank", 100.0)
+    calm = funds_in_world(world2, money_share=0.01)
+    calm.update_money_demand()
+    calm.payments_due()
+    assert calm.members[0].exhausted_week is None
+    # ... until a 100bp hike raises the share by 0.5 x 0.01: 15 + 0.015 x 200 = 18, still not;
+    # a 300bp hike: 15 + 0.025 x 200 = 20; 400bp: 15 + 0.03 x 200 = 21; 500bp: 22 -> exhausted
+    world2.central_bank.rate_gap = 0.05
+    world2.week = 2
+    calm.update_money_demand()
+    assert calm.money_demand[0] == pytest.approx(22.0)
+    calm.payments_due()
+    assert calm.members[0].exhausted_week == 2
 
 
 def test_worst_performers_go_first_for_gulf_and_everything_at_once_for_softbank():

@@ -15,8 +15,10 @@ MONEY_DEMAND = ("money_demand.rate_sensitivity=2.0", "money_demand.stress_sensit
 
 def value_investors_in_world(*overrides: str, money_share=0.05, speed=0.1):
     world = World(members=[("fund", "hedge_fund")], overrides=(*UNITS, *MONEY_DEMAND, *overrides))
-    spec = load().absorber.model_copy(update={"cash": 7.0, "money_share": money_share})
-    return world, ValueInvestors(world, world.rows.value_investors, spec, rebalance_speed=speed)
+    spec = load().absorber.model_copy(
+        update={"cash": 7.0, "money_share": money_share, "rebalance_speed": speed}
+    )
+    return world, ValueInvestors(world, world.rows.value_investors, spec)
 
 
 def test_value_investors_hold_every_unit_no_one_else_was_given():
@@ -44,6 +46,18 @@ def test_value_investors_money_demand_is_their_share_of_wealth():
     world.central_bank.rate_gap = -0.005
     # share 0.05 + 2.0 x (-0.005) = 0.04 of wealth 100: 4
     assert investors.update_money_demand() == pytest.approx(4.0)
+
+
+def test_their_cash_target_follows_wealth_with_the_averaging_lag():
+    world, investors = value_investors_in_world(
+        "money_demand.wealth_half_life=1.0", money_share=0.05
+    )
+    row = world.open("value_investors", 20.0, treasuries=80.0)
+    assert investors.update_money_demand() == pytest.approx(5.0)  # 0.05 x 100
+    world.ledger.holdings[row, 0] = 180.0  # wealth doubles to 200 (a price jump, say)
+    # half-life one week: the averaged wealth moves half way, to 150: target 7.5
+    assert investors.update_money_demand() == pytest.approx(7.5)
+    assert investors.update_money_demand() == pytest.approx(8.75)
 
 
 def test_value_investors_rebuild_cash_when_short_keeping_their_mix():

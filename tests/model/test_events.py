@@ -25,7 +25,7 @@ from inverse_qe.model.events import (
 
 def test_event_log_numbers_events_in_the_order_they_happen():
     log = EventLog()
-    first = log.add(DryPowderExhausted(week=3, holder="gulf_fund", cash=15.0, buffer=15.0))
+    first = log.add(DryPowderExhausted(week=3, holder="gulf_fund", cash=15.0, money_demand=15.0))
     second = log.add(MarginCall(week=4, holder="hf_1", leverage=5.0, limit=4.5))
     assert (first.id, second.id) == (0, 1)
     assert len(log) == 2
@@ -93,7 +93,7 @@ def test_no_forced_sales_no_cascades():
 
 
 ALL_EVENTS = [
-    DryPowderExhausted(week=3, holder="gulf_fund", id=0, cash=15.0, buffer=15.0),
+    DryPowderExhausted(week=3, holder="gulf_fund", id=0, cash=15.0, money_demand=15.0),
     MarginCall(week=4, holder="hf_1", id=1, causes=(0,), leverage=5.1, limit=4.5, round=2),
     Redemption(week=5, holder="hf_1", id=2, amount=1.5, trailing_return=-0.2, due_week=9),
     ForcedSale(

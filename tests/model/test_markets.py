@@ -44,7 +44,7 @@ NO_NEWS = np.zeros(len(SCENARIO.assets))
 
 
 def test_a_hike_lowers_log_fundamental_by_duration_times_the_rate_change():
-    m = pinned({"saas": {"duration": 22.0, "earnings_growth": 0.0}})
+    m = pinned({"saas": {"duration": 22.0, "earnings_growth": 0.0}}, long_rate_passthrough=1.0)
     m.update_fundamentals(0.03, 0.0, NO_NEWS)  # first week: sets the opening discount rates
     before = m.log_fundamental.copy()
     m.update_fundamentals(0.04, 0.0, NO_NEWS)  # +100bp
@@ -58,7 +58,8 @@ def test_a_hike_hurts_long_duration_assets_more_than_short_ones():
         {
             "saas": {"duration": 22.0, "earnings_growth": 0.0},
             "memory": {"duration": 5.0, "earnings_growth": 0.0},
-        }
+        },
+        long_rate_passthrough=1.0,
     )
     m.update_fundamentals(0.03, 0.0, NO_NEWS)
     before = m.log_fundamental.copy()
@@ -72,6 +73,18 @@ def test_a_hike_hurts_long_duration_assets_more_than_short_ones():
     np.testing.assert_allclose(rate_part, -m.duration * 0.005, atol=1e-15)
     order = np.argsort(m.duration)
     assert np.all(np.diff(rate_part[order]) <= 1e-15)  # the longer, the bigger the fall
+
+
+def test_long_rates_expect_a_policy_move_to_last_only_in_part():
+    m = pinned({"saas": {"duration": 22.0, "earnings_growth": 0.0}}, long_rate_passthrough=0.55)
+    m.update_fundamentals(0.03, 0.0, NO_NEWS)  # the opening policy rate: 3%
+    before = m.log_fundamental.copy()
+    m.update_fundamentals(0.0725, 0.0, NO_NEWS)  # 2022's +425bp
+    # the expected short rate moves 0.55 x 4.25% = 2.3375%; saas -22 x 0.023375 = -0.51425
+    assert m.expected_short_rate(0.0725) == pytest.approx(0.03 + 0.023375)
+    assert m.log_fundamental[k(m, "saas")] - before[k(m, "saas")] == pytest.approx(-0.51425)
+    # the 10y: expected short rate + term premium (no distortion yet)
+    assert m.yield_10y(0.0725) == pytest.approx(0.053375 + m.term_premium)
 
 
 def test_earnings_growth_adds_a_weekly_fifty_second_to_the_fundamental():
@@ -149,9 +162,12 @@ def test_distortion_halves_after_one_half_life_in_a_full_tub():
 
 
 def test_distortion_decays_half_as_fast_when_the_market_is_at_half_depth():
-    m = pinned({"crypto": {"distortion_half_life": 8.0}}, depth_floor=0.2, depth_exponent=1.0)
+    m = pinned({"crypto": {"distortion_half_life": 8.0}}, depth_floor=0.0 + 0.01)
     c = k(m, "crypto")
-    m.set_depth(0.0)  # no dry powder: one reference lost, depth 2^-1 = 0.5
+    # a shortfall x: scarcity x / (1 + x), depth 1 - 0.99 x scarcity; depth 0.5 at x = 0.99/0.49 - 1
+    x = 0.5 / 0.49
+    m.set_depth(-x)
+    assert m.depth == pytest.approx(0.5)
     m.update_fundamentals(0.03, 0.0, NO_NEWS)
     m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, -0.4, 0.0))
     start = m.distortion[c]  # log 0.6
@@ -169,40 +185,38 @@ def test_distortion_decays_half_as_fast_when_the_market_is_at_half_depth():
 # ---------------------------------------------------------------------------------------
 
 
-def test_depth_halves_per_reference_of_liquidity_lost_down_to_the_floor():
-    m = pinned(depth_floor=0.25, depth_exponent=1.0, scarcity_exponent=1.0)
-    # gap = 1 - min(1, x); depth = max(0.25, 2^-gap); scarcity = min(2, gap)
-    cases = [  # (x, depth, scarcity)
-        (3.0, 1.0, 0.0),  # more dry powder than the reference: fully deep, not scarce
-        (1.0, 1.0, 0.0),
-        (0.5, 2**-0.5, 0.5),
-        (0.0, 0.5, 1.0),  # no dry powder
-        (-1.0, 0.25, 2.0),  # a shortfall as large as the reference: worse than none
-        (-3.0, 0.25, 2.0),  # floor and cap
+def test_money_is_not_scarce_while_net_liquidity_lasts_and_damage_saturates_beyond():
+    m = pinned(depth_floor=0.25)
+    # scarcity = x / (1 + x) of the shortfall x = -ratio; depth = 1 - 0.75 x scarcity
+    cases = [  # (ratio, depth, scarcity)
+        (3.0, 1.0, 0.0),  # ample dry powder: fully deep, not scarce
+        (0.0, 1.0, 0.0),  # exactly enough: still nothing is scarce (idle balances absorb)
+        (-0.5, 1.0 - 0.75 / 3, 1 / 3),  # a shortfall of half the reference
+        (-1.0, 1.0 - 0.75 / 2, 0.5),  # of the reference: half the damage scarcity can do
+        (-3.0, 1.0 - 0.75 * 0.75, 0.75),
+        (-1e9, 0.25, 1.0),  # at the limit: the floor, full scarcity
     ]
-    for x, depth, scarcity in cases:
-        m.set_depth(x)
+    for ratio, depth, scarcity in cases:
+        m.set_depth(ratio)
         assert m.depth == pytest.approx(depth)
         assert m.scarcity == pytest.approx(scarcity)
 
 
-def test_scarcity_exponent_makes_the_premium_convex_in_dry_powder_lost():
-    m = pinned(scarcity_exponent=2.0)
-    m.set_depth(0.5)  # gap 0.5: 0.5^2 = 0.25
-    assert m.scarcity == pytest.approx(0.25)
-    m.set_depth(0.0)  # gap 1: 1; the second half of the dry powder cost three times the first
-    assert m.scarcity == pytest.approx(1.0)
-
-
-def test_a_smaller_depth_exponent_thins_markets_more_slowly():
-    m = pinned(depth_floor=0.1, depth_exponent=0.5)
-    m.set_depth(0.0)  # 2^-0.5
-    assert m.depth == pytest.approx(2**-0.5)
+def test_the_scarcity_cost_of_each_further_dollar_of_shortfall_falls_but_never_reaches_zero():
+    # x / (1 + x) is concave beyond zero: convexity of the scramble comes from where the
+    # kink is (nothing before it), the damage itself is bounded.
+    m = pinned()
+    values = []
+    for x in (0.0, 0.5, 1.0, 1.5, 2.0):
+        m.set_depth(-x)
+        values.append(m.scarcity)
+    steps = np.diff(values)
+    assert np.all(steps > 0) and np.all(np.diff(steps) < 0)
 
 
 def test_term_premium_rises_per_trillion_of_extra_private_duration():
     m = pinned(term_premium=0.009, term_premium_per_trillion=0.002)
-    m.set_term_premium(private_duration=11_500.0, opening_private_duration=10_000.0)
+    m.set_term_premium(private_duration=11_500.0, expected_private_duration=10_000.0)
     # 0.009 + 0.002 x 1.5 = 0.012
     assert m.term_premium == pytest.approx(0.012)
     m.set_term_premium(9_000.0, 10_000.0)  # QE absorbs 1,000bn: 0.009 - 0.002 = 0.007
@@ -242,11 +256,41 @@ def test_calm_markets_keep_the_base_haircut():
     np.testing.assert_allclose(m.haircuts(0.5), m.base_haircut)
 
 
-def test_haircuts_rise_with_realised_volatility_to_the_power_beta():
-    m = volatile(pinned(), 0.02)
+def test_haircuts_rise_with_realised_volatility_beyond_the_buffer():
+    m = volatile(pinned(margin_buffer=0.25), 0.02)
     ratio = np.maximum(1.0, m.realized_volatility() / m.news_volatility)
-    expected = np.minimum(0.95, m.base_haircut * np.minimum(3.0, ratio**0.5))
+    factor = np.maximum(1.0, ratio**0.5 / 1.25)
+    expected = np.minimum(0.95, m.base_haircut * np.minimum(3.0, factor))
     np.testing.assert_allclose(m.haircuts(0.5), expected)
+
+
+def test_the_margin_buffer_absorbs_a_quarter_rise_in_volatility():
+    m = pinned({"crypto": {"volatility": 0.3}}, margin_buffer=0.25, volatility_half_life=1.0)
+    c = k(m, "crypto")
+    m.close_week()
+    # one weekly fall f: downside variance moves half way (half-life 1 week) from 0.09
+    # to 2 f^2 x 52; pick f so the estimate is 1.25^2 x 0.09, i.e. volatility 0.375
+    target = (1.25 * 0.3) ** 2
+    f = math.sqrt((2 * target - 0.09) / (2 * 52))
+    m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, math.exp(-f) - 1, 0.0))
+    m.close_week()
+    assert m.realized_volatility()[c] == pytest.approx(0.375)
+    # beta 1: ratio 1.25 / buffer 1.25 = 1: the base haircut still
+    assert m.haircuts(1.0)[c] == pytest.approx(m.base_haircut[c])
+
+
+def test_lenders_volatility_estimate_forgets_with_its_half_life():
+    m = pinned({"crypto": {"volatility": 0.3}}, volatility_half_life=2.0)
+    c = k(m, "crypto")
+    m.close_week()
+    m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, math.exp(-0.1) - 1, 0.0))
+    m.close_week()  # one fall of 0.1 in log
+    w = 1 - 0.5**0.5
+    after_fall = 0.09 + w * (2 * 0.01 * 52 - 0.09)
+    assert m.realized_volatility()[c] ** 2 == pytest.approx(after_fall)
+    m.close_week()
+    m.close_week()  # two calm weeks: the excess halves
+    assert m.realized_volatility()[c] ** 2 == pytest.approx(after_fall * 0.5)
 
 
 @pytest.mark.parametrize("size", [0.0, 0.01, 0.1, 0.5])
@@ -275,12 +319,15 @@ def test_a_base_haircut_above_the_095_cap_is_a_scenario_error():
 
 
 def test_price_impact_per_dollar_is_one_over_elasticity_depth_and_value():
-    m = pinned({"saas": {"elasticity": 0.3, "price": 1.0}}, depth_floor=0.2, depth_exponent=1.0)
+    m = pinned({"saas": {"elasticity": 0.3, "price": 1.0}}, depth_floor=0.2)
     outstanding = np.full(len(m.names), 100.0)
     outstanding[k(m, "saas")] = 2500.0
     # 1 / (0.3 x 1 x 2500 x 1.0) = 1/750: US$1bn moves saas by 0.133% in log
     assert m.impact_per_dollar(outstanding)[k(m, "saas")] == pytest.approx(1 / 750)
-    m.set_depth(0.0)  # half depth: twice the impact
+    m.set_depth(-0.6)  # shortfall 0.6: scarcity 0.375, depth 1 - 0.8 x 0.375 = 0.7
+    assert m.depth == pytest.approx(0.7)
+    assert m.impact_per_dollar(outstanding)[k(m, "saas")] == pytest.approx(1 / (0.7 * 750))
+    m.set_depth(-1 / 0.6)  # shortfall 5/3: scarcity 0.625, depth 0.5: twice the impact
     assert m.impact_per_dollar(outstanding)[k(m, "saas")] == pytest.approx(2 / 750)
 
 
@@ -308,14 +355,28 @@ def test_trailing_return_compares_with_the_price_weeks_ago_or_at_the_start():
     assert tr(50)[c][0] == pytest.approx(-0.01)
 
 
-def test_stress_is_the_weighted_drawdown_of_the_stress_assets():
-    m = pinned()
+def test_stress_is_the_weighted_gap_of_prices_below_their_habit():
+    m = pinned(stress_half_life=1.0)
     m.close_week()
     crypto = np.arange(len(m.names)) == k(m, "crypto")
-    m.apply_flow_returns(np.where(crypto, -0.5, 0.0))
+    m.apply_flow_returns(np.where(crypto, math.exp(-0.4) - 1, 0.0))
     m.close_week()
-    # crypto 50% below its peak, weight 1 of the normalised stress weights
-    assert m.stress == pytest.approx(0.5 * m.stress_weights[k(m, "crypto")])
+    # log price -0.4; the habit (half-life one week) moves half way, to -0.2: gap 0.2
+    w = m.stress_weights[k(m, "crypto")]
+    assert m.stress == pytest.approx(0.2 * w)
+    m.close_week()  # no further fall: the habit catches up half of what is left
+    assert m.stress == pytest.approx(0.1 * w)
+    for _ in range(30):
+        m.close_week()
+    assert m.stress == pytest.approx(0.0, abs=1e-9)  # stress decays once the falls stop
+
+
+def test_stress_is_negative_in_a_boom_and_zero_on_average_in_calm():
+    m = pinned(stress_half_life=4.0)
+    m.close_week()
+    m.apply_flow_returns(np.full(len(m.names), 0.2))
+    m.close_week()
+    assert m.stress < 0  # prices above their habit: risk appetite up
 
 
 def test_a_bond_bid_above_fundamental_yields_less():

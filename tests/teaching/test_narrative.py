@@ -138,7 +138,7 @@ def test_exhaustion_moments_tell_the_sales_that_followed(told):
     exhausted = sorted(events(model, DryPowderExhausted), key=lambda e: (e.week, e.id))
     assert [m.week for m in moments] == [e.week for e in exhausted]
     for moment, event in zip(moments, exhausted, strict=True):
-        assert usd(event.cash) in moment.text and usd(event.buffer) in moment.text
+        assert usd(event.cash) in moment.text and usd(event.money_demand) in moment.text
         if "sale_week" not in moment.numbers:
             continue
         w = moment.numbers["sale_week"]
