@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="replace an existing --out directory of results"
     )
+    run.add_argument(
+        "--no-twin",
+        action="store_true",
+        help="skip the capex twin (the same scenario and seed without AI spending)",
+    )
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
     run.add_argument("--quiet", action="store_true", help="no progress bar or table")
     run.set_defaults(handler=cmd_run)
@@ -123,14 +128,18 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe run``: one scenario, one seed, every output file."""
     from inverse_qe.model.bathtub import BathtubModel
     from inverse_qe.results import summary, write_run
+    from inverse_qe.twin import without_ai_spending
 
     scenario = load(args.scenario, args.overrides)
     seed = scenario.run.seed if args.seed is None else args.seed
     target = run_output(args, scenario.name, seed)
     started = time.perf_counter()
-    model = BathtubModel(scenario, seed=seed, weeks=args.weeks)
+    arms = [("", scenario)]
+    if not args.no_twin:
+        arms.append((" twin without AI spending", without_ai_spending(scenario)))
+    models = []
     with Progress(
-        TextColumn(f"[bold]{scenario.name}[/] seed {seed}"),
+        TextColumn("[bold]{task.description}[/]"),
         BarColumn(),
         TextColumn("week {task.completed}/{task.total}"),
         TimeRemainingColumn(),
@@ -138,19 +147,24 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         transient=True,
         disable=args.quiet,
     ) as progress:
-        task = progress.add_task("run", total=model.weeks)
-        while model.running:
-            model.step()
-            progress.advance(task)
+        for label, arm in arms:
+            model = BathtubModel(arm, seed=seed, weeks=args.weeks)
+            task = progress.add_task(f"{scenario.name} seed {seed}{label}", total=model.weeks)
+            while model.running:
+                model.step()
+                progress.advance(task)
+            models.append(model)
+    model, twin = models[0], (models[1] if len(models) > 1 else None)
     elapsed = time.perf_counter() - started
     out = write_run(
         model,
         target,
-        extra_manifest={"overrides": args.overrides, "command": sys.argv},
+        twin=twin,
+        extra_manifest={"overrides": args.overrides, "command": sys.argv, "twin": twin is not None},
         figure=not args.no_figure,
     )
     if not args.quiet:
-        _print_summary(console, summary(model), elapsed, out)
+        _print_summary(console, summary(model, twin), elapsed, out)
     return 0
 
 
@@ -187,11 +201,33 @@ def _print_summary(console: Console, s: dict, elapsed: float, out: Path) -> None
         f"10y yield: peak {s['peak_yield_10y']:.2%} (change {s['yield_10y_change'] * 1e4:+.0f}bp);"
         f" bond spread: peak {s['peak_bond_spread']:.2%}"
         f" (change {s['bond_spread_change'] * 1e4:+.0f}bp)",
+        f"net liquidity: US${s['net_liquidity']['start']:+,.0f}bn at the start, lowest"
+        f" US${s['net_liquidity']['min']:+,.0f}bn (week {s['net_liquidity']['min_week']});"
+        f" exhausted: week {s['dry_powder_exhausted_week']}"
+        if s["dry_powder_exhausted_week"] is not None
+        else f"net liquidity: US${s['net_liquidity']['start']:+,.0f}bn at the start, lowest"
+        f" US${s['net_liquidity']['min']:+,.0f}bn; never exhausted",
+        *_capex_effect_lines(s.get("capex_effect")),
         f"conservation error: {s['conservation_error']:.1e}   simulated in {elapsed:.2f}s",
         f"results: {out}",
     ]
     for line in lines:
         console.print(line)
+
+
+def _capex_effect_lines(effect: dict | None) -> list[str]:
+    """What AI spending did, against the twin (nothing without one)."""
+    if effect is None:
+        return ["what AI spending did: not measured (--no-twin)"]
+    turned = effect["turned_negative_week"]
+    per_dollar = effect["per_dollar"]
+    return [
+        "what AI spending did (against the same seed without it): risk assets"
+        f" US${effect['risk_asset_value_gap']:+,.0f}bn at the end"
+        + (f", US${per_dollar:+.2f} per US$ spent" if per_dollar is not None else "")
+        + f"; largest gain US${effect['peak_gap']:+,.0f}bn (week {effect['peak_week']})"
+        + (f"; below zero from week {turned}" if turned is not None else "")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

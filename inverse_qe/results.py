@@ -25,16 +25,26 @@ from inverse_qe.errors import OutputExistsError
 from inverse_qe.model.events import ForcedSale, cascades
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
+from inverse_qe.twin import capex_effect, effect_summary, first_week
+from inverse_qe.watchlist import watch_list
 
 __all__ = ["OutputExistsError", "write_run", "write_run_files"]
 
 
-def timeseries(model) -> pd.DataFrame:
-    """One row per week: the headline series of DESIGN §10."""
+def timeseries(model, twin=None) -> pd.DataFrame:
+    """One row per week: the headline series of DESIGN §10.
+
+    With the run's ``twin`` (the same scenario and seed without AI spending), a
+    ``capex_effect`` column: risk-asset value minus the twin's, US$bn.
+    """
     table = model.recorder.table()
     frame = pd.DataFrame(table)
     frame["week"] = frame["week"].astype(int)
     frame.insert(1, "date", [d.isoformat() for d in model.dates[: len(frame)]])
+    if twin is not None:
+        frame.insert(
+            frame.columns.get_loc("risk_asset_value") + 1, "capex_effect", capex_effect(model, twin)
+        )
     return frame
 
 
@@ -94,8 +104,8 @@ def network(model) -> dict[str, Any]:
     }
 
 
-def summary(model) -> dict[str, Any]:
-    """Headline metrics of one run."""
+def summary(model, twin=None) -> dict[str, Any]:
+    """Headline metrics of one run (and, with its twin, what AI spending did)."""
     ts = model.recorder
     m = model.markets
     per_asset = {}
@@ -108,6 +118,7 @@ def summary(model) -> dict[str, Any]:
         }
     water = ts.series("water_level")
     dry = ts.series("dry_powder")
+    net = ts.series("net_liquidity")
     chains = cascades(model.events)
     largest = chains[0] if chains else None
     forced = {
@@ -125,6 +136,13 @@ def summary(model) -> dict[str, Any]:
         "min_water_level_week": int(np.argmin(water)),
         "water_level_change": float(water[-1] - water[0]),
         "min_dry_powder": float(dry.min()),
+        "net_liquidity": {
+            "start": float(net[0]),
+            "min": float(net.min()),
+            "min_week": int(np.argmin(net)),
+            "end": float(net[-1]),
+        },
+        "dry_powder_exhausted_week": first_week(net <= 0.0),
         "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereign_funds},
         "forced_sales": {**forced, "total": float(sum(forced.values()))},
         "margin_calls": int(ts.series("margin_calls").sum()),
@@ -152,6 +170,8 @@ def summary(model) -> dict[str, Any]:
             model.opening_cb_cash
         ),
         "conservation_error": model.ledger.conservation_error(),
+        "watch_list": watch_list(model),
+        **({} if twin is None else {"capex_effect": effect_summary(model, twin)}),
     }
 
 
@@ -193,10 +213,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_tables(model, directory: Path) -> None:
+def write_tables(model, directory: Path, twin=None) -> None:
     """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``."""
     directory = Path(directory)
-    timeseries(model).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
+    timeseries(model, twin).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
     flows(model).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
     balances(model).to_csv(directory / "balances.csv", index=False, float_format="%.10g")
     with open(directory / "events.jsonl", "w", encoding="utf-8") as handle:
@@ -205,12 +225,26 @@ def write_tables(model, directory: Path) -> None:
 
 
 def write_run_files(
-    model, directory: Path, *, extra_manifest: dict | None = None, figure: bool = True
+    model,
+    directory: Path,
+    *,
+    twin=None,
+    extra_manifest: dict | None = None,
+    figure: bool = True,
 ) -> None:
-    """Write every output file of a finished run into ``directory`` (which must exist)."""
-    write_tables(model, directory)
+    """Write every output file of a finished run into ``directory`` (which must exist).
+
+    With the run's ``twin``, its ``timeseries.csv`` goes into ``twin/`` and the
+    run's own files carry the capex effect (a column, a summary block, a panel).
+    """
+    write_tables(model, directory, twin)
+    if twin is not None:
+        (directory / "twin").mkdir()
+        timeseries(twin).to_csv(
+            directory / "twin" / "timeseries.csv", index=False, float_format="%.10g"
+        )
     (directory / "network.json").write_text(json.dumps(network(model), indent=1))
-    headline = summary(model)
+    headline = summary(model, twin)
     (directory / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
     (directory / "manifest.json").write_text(
         json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
@@ -218,13 +252,14 @@ def write_run_files(
     if figure:
         from inverse_qe.plots import dashboard
 
-        dashboard(timeseries(model), headline, directory / "dashboard.png")
+        dashboard(timeseries(model, twin), headline, directory / "dashboard.png")
 
 
 def write_run(
     model,
     out: Path | OutputDir,
     *,
+    twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
     force: bool = False,
@@ -236,10 +271,11 @@ def write_run(
         out: the directory, or an :class:`~inverse_qe.outputs.OutputDir` made
             (and so checked) before the run.
         extra_manifest: more fields for ``manifest.json``.
+        twin: the run's twin without AI spending (see :mod:`inverse_qe.twin`), or None.
         figure: draw ``dashboard.png``.
         force: replace an existing directory of results (when ``out`` is a path).
     """
     target = out if isinstance(out, OutputDir) else OutputDir(out, force=force)
     with target as staging:
-        write_run_files(model, staging, extra_manifest=extra_manifest, figure=figure)
+        write_run_files(model, staging, twin=twin, extra_manifest=extra_manifest, figure=figure)
     return target.path

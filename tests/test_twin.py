@@ -1,0 +1,79 @@
+"""The capex twin: one definition of AI spending, the same seed, the gap between the two."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inverse_qe.scenarios.loader import load
+from inverse_qe.twin import (
+    ai_spending_fields,
+    capex_effect,
+    effect_summary,
+    run_pair,
+    without_ai_spending,
+)
+
+WEEKS = 30
+
+
+def test_the_twin_has_no_capex_and_no_commitments_and_nothing_else_changed():
+    scenario = load("dry_powder_exhaustion")
+    twin = without_ai_spending(scenario)
+    assert all(v == 0.0 for _, v in twin.hyperscalers.capex)
+    assert all(v == 0.0 for f in twin.sovereign_funds for _, v in f.commitments)
+    assert twin.hyperscalers.operating_cash_flow == scenario.hyperscalers.operating_cash_flow
+    assert twin.run == scenario.run and twin.markets == scenario.markets
+    assert [f.cash for f in twin.sovereign_funds] == [f.cash for f in scenario.sovereign_funds]
+
+
+def test_scaling_ai_spending_scales_both_paths_point_by_point():
+    scenario = load("dry_powder_exhaustion")
+    half = without_ai_spending(scenario, 0.5)
+    assert [v for _, v in half.hyperscalers.capex] == pytest.approx(
+        [0.5 * v for _, v in scenario.hyperscalers.capex]
+    )
+    for a, b in zip(half.sovereign_funds, scenario.sovereign_funds, strict=True):
+        assert [v for _, v in a.commitments] == pytest.approx([0.5 * v for _, v in b.commitments])
+    with pytest.raises(ValueError):
+        without_ai_spending(scenario, -1.0)
+
+
+def test_ai_spending_fields_name_the_capex_path_and_every_funds_commitments():
+    funds = load("dry_powder_exhaustion").sovereign_funds
+    assert ai_spending_fields(funds) == [
+        "hyperscalers.capex",
+        *(f"sovereign_funds.{f.name}.commitments" for f in funds),
+    ]
+    assert ai_spending_fields([{"name": "x"}]) == [
+        "hyperscalers.capex",
+        "sovereign_funds.x.commitments",
+    ]
+
+
+def test_a_world_without_ai_spending_is_its_own_twin_exactly():
+    scenario = without_ai_spending(load("dry_powder_exhaustion"))
+    model, twin = run_pair(scenario, seed=4, weeks=WEEKS)
+    assert twin.seed == model.seed == 4
+    np.testing.assert_array_equal(capex_effect(model, twin), np.zeros(WEEKS + 1))
+    summary = effect_summary(model, twin)
+    assert summary["risk_asset_value_gap"] == 0.0 and summary["per_dollar"] is None
+    assert summary["turned_negative_week"] is None
+
+
+def test_the_effect_is_the_weekly_gap_and_its_summary_reads_it():
+    model, twin = run_pair(load("dry_powder_exhaustion"), seed=2, weeks=WEEKS)
+    gap = capex_effect(model, twin)
+    ours = model.recorder.series("risk_asset_value") - twin.recorder.series("risk_asset_value")
+    np.testing.assert_array_equal(gap, ours)
+    assert gap[0] == 0.0  # the same opening
+    summary = effect_summary(model, twin)
+    spent = (
+        model.recorder.series("capex_paid").sum() + model.recorder.series("commitments_paid").sum()
+    )
+    assert summary["ai_spending"] == pytest.approx(spent)
+    assert summary["per_dollar"] == pytest.approx(gap[-1] / spent)
+    assert summary["peak_gap"] == gap.max() and gap[summary["peak_week"]] == gap.max()
+    negative = summary["turned_negative_week"]
+    if negative is not None:
+        assert gap[negative] < 0 and np.all(gap[summary["peak_week"] : negative] >= 0)
