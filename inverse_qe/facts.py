@@ -1,17 +1,20 @@
 """The stylized facts of DESIGN §9, measured over many seeds with honest statistics.
 
 Each fact is a function of a list of seeds returning a :class:`FactResult`: the
-effect (a mean over seeds of a per-seed statistic, usually a paired difference
-between two scenarios run on the same seeds: common random numbers), its 95%
-bootstrap interval, the p-value of a paired sign test, and whether the fact
-holds (the interval excludes zero on the side the thesis predicts and the sign
-test agrees at 5%). The tests in ``tests/test_stylized_facts.py`` assert them;
-``docs/make_validation.py`` tabulates them with their sensitivities.
+effect (a mean over seeds of a per-seed statistic, mostly a paired difference
+between a run and its twin without AI spending on the same seed: common random
+numbers), its 95% bootstrap interval, the p-value of a paired sign test, and
+whether the fact holds (the interval excludes zero on the side the thesis
+predicts and the sign test agrees at 5%, plus any bound the fact states). The
+tests in ``tests/test_stylized_facts.py`` assert them on seeds never used in
+calibration; ``docs/make_validation.py`` tabulates them with their sensitivities.
+
+Runs are cached per process (the same run serves several facts).
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -21,25 +24,35 @@ from scipy import stats
 
 from inverse_qe.model.bathtub import BathtubModel
 from inverse_qe.model.events import cascades
-from inverse_qe.scenarios.loader import load, resolve
+from inverse_qe.scenarios.loader import load
+from inverse_qe.twin import AI_SPENDING, first_week, without_ai_spending
 
 ALPHA = 0.05
+#: The plausible magnitudes of DESIGN §9 fact 12 for the default's medians (see
+#: docs/validation.md for the episode each band comes from).
+BANDS = {
+    "bond_spread_change_bp": (-50.0, 150.0),
+    "crypto_max_drawdown": (0.40, 0.85),
+    "largest_weekly_move": (0.0, 0.35),
+    "risk_asset_drawdown": (0.10, 0.40),
+}
 
 
 @dataclass(frozen=True)
 class RunMetrics:
     """What the facts need from one run."""
 
-    risk_value: np.ndarray  # weekly aggregate risk-asset value, US$bn
+    risk_value: np.ndarray  # weekly risk-asset value (opening units at today's prices), US$bn
     total_return: dict[str, float]
-    capex_paid: float
-    capex_weekly: np.ndarray
-    yield_change: float
-    spread_change: float
+    ai_spending: np.ndarray  # weekly capex + commitments paid
+    yield_10y: np.ndarray
+    bond_spread: np.ndarray
     forced_sales: np.ndarray  # weekly
     margin_calls: np.ndarray  # weekly counts
     cascade_sizes: np.ndarray
-    dry_powder: np.ndarray  # weekly investors' dry powder
+    net_liquidity: np.ndarray  # weekly, signed
+    crypto_drawdown: float
+    largest_weekly_move: float  # the largest |weekly return| of any asset
 
     @property
     def drawdown(self) -> float:
@@ -52,45 +65,75 @@ class RunMetrics:
         """Change of aggregate risk-asset value over the run, as a fraction."""
         return float(self.risk_value[-1] / self.risk_value[0] - 1.0)
 
+    @property
+    def exhausted_week(self) -> int | None:
+        """The first week investors' net liquidity was not positive (None: never)."""
+        return first_week(self.net_liquidity <= 0.0)
 
-def _run(job: tuple[str, tuple[str, ...], int]) -> RunMetrics:
-    name, overrides, seed = job
-    model = BathtubModel(load(name, list(overrides)), seed=seed).run()
+
+@functools.lru_cache(maxsize=4096)
+def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
+    name, overrides, seed, ai_scale = job
+    scenario = load(name, list(overrides))
+    if ai_scale != 1.0:
+        scenario = without_ai_spending(scenario, ai_scale)
+    model = BathtubModel(scenario, seed=seed).run()
     r = model.recorder
-    price = {a: r.series(f"price_{a}") for a in model.markets.names}
+    prices = np.array([r.series(f"price_{a}") for a in model.markets.names])
+    crypto = prices[model.markets.index["crypto"]] if "crypto" in model.markets.index else None
     return RunMetrics(
         risk_value=r.series("risk_asset_value").copy(),
-        total_return={a: float(p[-1] / p[0] - 1.0) for a, p in price.items()},
-        capex_paid=float(r.series("capex_paid").sum()),
-        capex_weekly=r.series("capex_paid").copy(),
-        yield_change=float(r.series("yield_10y")[-1] - r.series("yield_10y")[0]),
-        spread_change=float(r.series("bond_spread")[-1] - r.series("bond_spread")[0]),
+        total_return={a: float(p[-1] / p[0] - 1.0) for a, p in zip(model.markets.names, prices)},
+        ai_spending=(r.series("capex_paid") + r.series("commitments_paid")).copy(),
+        yield_10y=r.series("yield_10y").copy(),
+        bond_spread=r.series("bond_spread").copy(),
         forced_sales=r.series("forced_sales").copy(),
         margin_calls=r.series("margin_calls").copy(),
         cascade_sizes=np.array([c.size for c in cascades(model.events)]),
-        dry_powder=r.series("dry_powder").copy(),
+        net_liquidity=r.series("net_liquidity").copy(),
+        crypto_drawdown=0.0
+        if crypto is None
+        else float((1.0 - crypto / np.maximum.accumulate(crypto)).max()),
+        largest_weekly_move=float(np.abs(np.expm1(np.diff(np.log(prices), axis=1))).max()),
     )
 
 
 def run_seeds(
-    name: str, seeds: Sequence[int], overrides: Sequence[str] = (), workers: int = 1
+    name: str,
+    seeds: Sequence[int],
+    overrides: Sequence[str] = (),
+    workers: int = 1,
+    ai_scale: float = 1.0,
 ) -> list[RunMetrics]:
-    """Run one scenario on each seed (in a process pool when ``workers`` > 1)."""
-    jobs = [(name, tuple(overrides), int(s)) for s in seeds]
+    """Run one scenario on each seed, AI spending scaled by ``ai_scale`` (0: the twins)."""
+    jobs = [(name, tuple(overrides), int(s), float(ai_scale)) for s in seeds]
     if workers <= 1:
         return [_run(j) for j in jobs]
     with ProcessPoolExecutor(workers) as pool:
         return list(pool.map(_run, jobs))
 
 
-def capex_scaled(name: str, factor: float) -> str:
-    """An override that multiplies every point of the scenario's capex path by ``factor``."""
-    _, raw = resolve(name)
-    points = ", ".join(
-        f'["{w.isoformat()}", {v * factor}]' if hasattr(w, "isoformat") else f"[{w}, {v * factor}]"
-        for w, v in raw["hyperscalers"]["capex"]
+def pairs(name, seeds, overrides=(), workers=1) -> tuple[list[RunMetrics], list[RunMetrics]]:
+    """Each seed's run and its twin without AI spending."""
+    return (
+        run_seeds(name, seeds, overrides, workers),
+        run_seeds(name, seeds, overrides, workers, ai_scale=0.0),
     )
-    return f"hyperscalers.capex=[{points}]"
+
+
+def gaps(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
+    """Seeds x weeks: risk-asset value with AI spending minus without (the capex effect)."""
+    return np.array([a.risk_value - b.risk_value for a, b in zip(full, twins, strict=True)])
+
+
+def per_dollar(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
+    """Per seed: the end gap over cumulative AI spending (the multiplier on asset prices)."""
+    return np.array(
+        [
+            (a.risk_value[-1] - b.risk_value[-1]) / max(a.ai_spending.sum(), 1e-9)
+            for a, b in zip(full, twins, strict=True)
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -113,6 +156,40 @@ class FactResult:
         """A plain dict (for tables and JSON)."""
         return asdict(self)
 
+    def also(self, holds: bool, **details) -> FactResult:
+        """The same result, holding only if ``holds`` too, with more details."""
+        return FactResult(
+            **{
+                **self.as_dict(),
+                "holds": self.holds and bool(holds),
+                "details": {**self.details, **details},
+            }
+        )
+
+
+def interval(values, statistic=np.mean) -> tuple[float, float]:
+    """95% bootstrap interval of ``statistic`` over seeds (BCa, percentile as a fallback)."""
+    values = np.asarray(values, dtype=float)
+    if values.size < 2 or np.ptp(values) == 0:
+        v = float(statistic(values))
+        return v, v
+    rng = np.random.default_rng(0)
+    try:
+        boot = stats.bootstrap(
+            (values,), statistic, n_resamples=4000, random_state=rng, method="BCa"
+        )
+    except ValueError:  # degenerate jackknife: fall back on the percentile interval
+        boot = stats.bootstrap(
+            (values,), statistic, n_resamples=4000, random_state=rng, method="percentile"
+        )
+    low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        boot = stats.bootstrap(
+            (values,), statistic, n_resamples=4000, random_state=rng, method="percentile"
+        )
+        low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+    return low, high
+
 
 def judge(
     fact: int, claim: str, statistic: str, values, expected_sign: int, details=None
@@ -120,18 +197,7 @@ def judge(
     """Mean, bootstrap 95% interval and paired sign test of per-seed ``values``."""
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
-    if np.ptp(values) == 0:
-        low = high = mean
-    else:
-        boot = stats.bootstrap(
-            (values,),
-            np.mean,
-            confidence_level=0.95,
-            n_resamples=4000,
-            random_state=np.random.default_rng(0),
-            method="percentile",
-        )
-        low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+    low, high = interval(values)
     positives = int((values * expected_sign > 0).sum())
     nonzero = int((values != 0).sum())
     p = (
@@ -158,121 +224,67 @@ def judge(
 # -- the facts ---------------------------------------------------------------------------
 
 
-def _multiplier(name: str, seeds, overrides=(), workers=1) -> tuple[np.ndarray, list, list]:
-    """Per seed: change in end risk-asset value per US$ of capex (capex vs none)."""
-    full = run_seeds(name, seeds, overrides, workers)
-    none = run_seeds(name, seeds, [*overrides, capex_scaled(name, 0.0)], workers)
-    per_dollar = np.array(
-        [
-            (a.risk_value[-1] - b.risk_value[-1]) / max(a.capex_paid - b.capex_paid, 1e-9)
-            for a, b in zip(full, none, strict=True)
-        ]
-    )
-    return per_dollar, full, none
-
-
 def fact_1(seeds, overrides=(), workers=1) -> FactResult:
-    """In early_phase, capex raises aggregate risk-asset value."""
-    m, _, _ = _multiplier("early_phase", seeds, overrides, workers)
+    """In early_phase, AI spending raises aggregate risk-asset value."""
+    m = per_dollar(*pairs("early_phase", seeds, overrides, workers))
     return judge(
         1,
-        "early_phase: capex raises risk-asset value",
-        "US$ of risk-asset value per US$ of capex (capex vs none)",
+        "early_phase: AI spending raises risk-asset value",
+        "US$ of risk-asset value per US$ of AI spending (run minus twin, at the end)",
         m,
         +1,
     )
 
 
 def fact_2(seeds, overrides=(), workers=1) -> FactResult:
-    """In dry_powder_exhaustion the same capex lowers it; the flip comes with exhaustion."""
-    m, full, _ = _multiplier("dry_powder_exhaustion", seeds, overrides, workers)
-    early, _, _ = _multiplier("early_phase", seeds, overrides, workers)
-    # The flip, seed by seed: the multiplier falls from early_phase to exhaustion.
-    flip = m - early
-    details = {
-        "multiplier_dry_powder_exhaustion": float(m.mean()),
-        "multiplier_early_phase": float(early.mean()),
-        "weeks_dry_powder_below_10pct": float(
-            np.mean([_first_week(r.dry_powder <= 0.1 * r.dry_powder[0]) for r in full])
-        ),
-    }
-    result = judge(
+    """In dry_powder_exhaustion the same spending lowers it: the flip across regimes."""
+    m = per_dollar(*pairs("dry_powder_exhaustion", seeds, overrides, workers))
+    early = per_dollar(*pairs("early_phase", seeds, overrides, workers))
+    flipped = judge(2, "", "", m - early, -1)
+    return judge(
         2,
-        "dry_powder_exhaustion: the same capex lowers risk-asset value",
-        "US$ of risk-asset value per US$ of capex (capex vs none)",
+        "dry_powder_exhaustion: the same AI spending lowers risk-asset value",
+        "US$ of risk-asset value per US$ of AI spending (run minus twin, at the end)",
         m,
         -1,
-        details,
-    )
-    flipped = judge(2, "", "", flip, -1)
-    return FactResult(
-        **{
-            **result.as_dict(),
-            "holds": result.holds and flipped.holds,
-            "details": {**details, "flip_p_value": flipped.p_value},
-        }
-    )
+        {"multiplier_early_phase": float(early.mean())},
+    ).also(flipped.holds, flip_p_value=flipped.p_value)
 
 
-def _first_week(mask: np.ndarray) -> int:
-    hits = np.flatnonzero(mask)
-    return int(hits[0]) if hits.size else mask.size
+#: Initial dry powder, as multiples of the default's, at which fact 3 prices AI spending.
+CONVEXITY_LEVELS = (2.0, 1.0, 0.25)
 
 
-def convexity_costs(seeds, overrides=(), workers=1, levels=(1.0, 0.5, 0.25)) -> dict:
-    """Per seed, the risk-asset value capex costs per US$, at several dry-powder levels.
+def dry_powder_levels(levels=CONVEXITY_LEVELS, overrides=()) -> dict[float, list[str]]:
+    """Overrides that set the default's initial dry powder to each multiple of its own."""
+    from inverse_qe.experiments.parameters import dry_powder_overrides, initial_dry_powder
+    from inverse_qe.experiments.runs import ScenarioSource
 
-    Dry powder is scaled through the sovereign funds' and value investors' cash and
-    the households' cash share, so ``level`` 0.5 starts with about a quarter of
-    the base's dry powder and 0.25 with about a tenth (the money demand is the
-    same). The cost is the end-of-run gap between runs with and without capex,
-    per US$ of capex paid.
-    """
-    base = load("dry_powder_exhaustion")
-    costs = {}
-    for level in levels:
-        scale = [
-            f"sovereign_funds.{i}.cash={f.cash * level}" for i, f in enumerate(base.sovereign_funds)
-        ]
-        scale += [
-            f"households.money_share={base.households.money_share - 0.01 * (level - 1.0)}",
-            f"absorber.cash={base.absorber.cash * level}",
-        ]
-        full = run_seeds("dry_powder_exhaustion", seeds, [*overrides, *scale], workers)
-        none = run_seeds(
-            "dry_powder_exhaustion",
-            seeds,
-            [*overrides, *scale, capex_scaled("dry_powder_exhaustion", 0.0)],
-            workers,
-        )
-        costs[level] = np.array(
-            [
-                (b.risk_value[-1] - a.risk_value[-1]) / max(a.capex_paid - b.capex_paid, 1e-9)
-                for a, b in zip(full, none, strict=True)
-            ]
-        )
-    return costs
+    source = ScenarioSource.resolve("dry_powder_exhaustion")
+    base = sum(initial_dry_powder(source, list(overrides)).values())
+    return {
+        level: [*overrides, *dry_powder_overrides(source, list(overrides), level * base)]
+        for level in levels
+    }
 
 
 def fact_3(seeds, overrides=(), workers=1) -> FactResult:
-    """The scramble is convex: each US$ of capex costs more as dry powder shrinks."""
-    costs = convexity_costs(seeds, overrides, workers)
-    levels = sorted(costs)  # scarcest first
-    steeper = costs[levels[0]] - costs[levels[-1]]
-    means = [float(costs[lvl].mean()) for lvl in levels]
-    details = {
-        f"cost_per_dollar_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means, strict=True)
+    """The scramble is convex: each US$ of AI spending costs more as dry powder shrinks."""
+    costs = {
+        level: -per_dollar(*pairs("dry_powder_exhaustion", seeds, o, workers))
+        for level, o in dry_powder_levels(overrides=overrides).items()
     }
-    details["monotone"] = all(a > b for a, b in itertools.pairwise(means))
-    result = judge(
+    levels = sorted(costs)  # scarcest first
+    means = [float(costs[lvl].mean()) for lvl in levels]
+    monotone = all(a > b for a, b in zip(means, means[1:], strict=False))
+    return judge(
         3,
-        "the cost of capex per US$ grows as dry powder shrinks",
-        "cost per US$ of capex with a tenth of the dry powder minus with all of it",
-        steeper,
+        "the cost of AI spending per US$ grows as dry powder shrinks",
+        "cost per US$ at a quarter of the default's dry powder minus at twice it",
+        costs[levels[0]] - costs[levels[-1]],
         +1,
-        details,
-    )
-    return FactResult(**{**result.as_dict(), "holds": result.holds and details["monotone"]})
+        {f"cost_per_dollar_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means)},
+    ).also(monotone, monotone=monotone)
 
 
 def fact_4(seeds, overrides=(), workers=1) -> FactResult:
@@ -288,7 +300,7 @@ def fact_4(seeds, overrides=(), workers=1) -> FactResult:
         }
     )
     worst_loser = np.min([ret[x] for x in losers], axis=0)
-    result = judge(
+    return judge(
         4,
         "memory outperforms saas, speculative and crypto; crypto falls most",
         "memory return minus the worst of saas/speculative/crypto",
@@ -298,38 +310,23 @@ def fact_4(seeds, overrides=(), workers=1) -> FactResult:
             **{k: v.effect for k, v in parts.items()},
             **{f"mean_return_{a}": float(v.mean()) for a, v in ret.items()},
         },
-    )
-    return FactResult(
-        **{**result.as_dict(), "holds": result.holds and all(p.holds for p in parts.values())}
-    )
+    ).also(all(p.holds for p in parts.values()))
 
 
 def fact_5(seeds, overrides=(), workers=1) -> FactResult:
-    """Yields and spreads rise when capex funding needs exceed dry powder."""
-    full = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
-    none = run_seeds(
-        "dry_powder_exhaustion",
-        seeds,
-        [*overrides, capex_scaled("dry_powder_exhaustion", 0.0)],
-        workers,
-    )
-    dy = np.array([a.yield_change - b.yield_change for a, b in zip(full, none, strict=True)])
-    ds = np.array([a.spread_change - b.spread_change for a, b in zip(full, none, strict=True)])
-    y, s = judge(5, "", "", dy, +1), judge(5, "", "", ds, +1)
-    result = judge(
+    """Yields and spreads rise when AI spending's funding needs exceed dry powder."""
+    full, twins = pairs("dry_powder_exhaustion", seeds, overrides, workers)
+    dy = np.array([(a.yield_10y[-1] - b.yield_10y[-1]) for a, b in zip(full, twins)])
+    ds = np.array([(a.bond_spread[-1] - b.bond_spread[-1]) for a, b in zip(full, twins)])
+    spread = judge(5, "", "", ds, +1)
+    return judge(
         5,
-        "capex beyond dry powder raises the 10y yield and the bond spread",
-        "extra rise of the 10y yield with capex vs none (fraction)",
+        "AI spending beyond dry powder raises the 10y yield and the bond spread",
+        "10y yield at the end, run minus twin (fraction)",
         dy,
         +1,
-        {
-            "extra_spread_rise": s.effect,
-            "spread_ci": [s.ci_low, s.ci_high],
-            "yield_change_with_capex": float(np.mean([r.yield_change for r in full])),
-            "spread_change_with_capex": float(np.mean([r.spread_change for r in full])),
-        },
-    )
-    return FactResult(**{**result.as_dict(), "holds": y.holds and s.holds})
+        {"extra_spread": spread.effect, "spread_ci": [spread.ci_low, spread.ci_high]},
+    ).also(spread.holds)
 
 
 def fact_6(seeds, overrides=(), workers=1) -> FactResult:
@@ -347,16 +344,15 @@ def fact_6(seeds, overrides=(), workers=1) -> FactResult:
         "size_cv": float(sizes.std() / sizes.mean()) if sizes.size else 0.0,
         "largest_over_median": float(sizes.max() / np.median(sizes)) if sizes.size else 0.0,
     }
-    result = judge(
+    heavy = sizes.size >= 20 and details["size_cv"] > 1.0 and tail < 2.0
+    return judge(
         6,
         "margin calls cluster; cascade sizes are heavy-tailed",
         "index of dispersion of weekly margin calls minus 1",
         dispersion,
         +1,
         details,
-    )
-    heavy = sizes.size >= 20 and details["size_cv"] > 1.0 and tail < 2.0
-    return FactResult(**{**result.as_dict(), "holds": result.holds and heavy})
+    ).also(heavy)
 
 
 def hill_tail_index(sizes: np.ndarray, top: float = 0.1) -> float:
@@ -373,48 +369,31 @@ def fact_7(seeds, overrides=(), workers=1) -> FactResult:
     w = run_seeds("warsh_tightening", seeds, overrides, workers)
     d = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
     p = run_seeds("fed_pivot", seeds, overrides, workers)
+
+    def paired(x, y, f):
+        return [f(a) - f(b) for a, b in zip(x, y, strict=True)]
+
     checks = {
-        "drawdown_warsh_minus_base": judge(
-            7, "", "", [a.drawdown - b.drawdown for a, b in zip(w, d, strict=True)], +1
+        "drawdown_warsh_minus_base": judge(7, "", "", paired(w, d, lambda r: r.drawdown), +1),
+        "drawdown_base_minus_pivot": judge(7, "", "", paired(d, p, lambda r: r.drawdown), +1),
+        "forced_sales_warsh_minus_base": judge(
+            7, "", "", paired(w, d, lambda r: r.forced_sales.sum()), +1
         ),
-        "drawdown_base_minus_pivot": judge(
-            7, "", "", [a.drawdown - b.drawdown for a, b in zip(d, p, strict=True)], +1
+        "forced_sales_base_minus_pivot": judge(
+            7, "", "", paired(d, p, lambda r: r.forced_sales.sum()), +1
         ),
-        # Cascade size: how many margin calls the forced selling set off.
-        "margin_calls_warsh_minus_base": judge(
-            7,
-            "",
-            "",
-            [a.margin_calls.sum() - b.margin_calls.sum() for a, b in zip(w, d, strict=True)],
-            +1,
-        ),
-        "margin_calls_base_minus_pivot": judge(
-            7,
-            "",
-            "",
-            [a.margin_calls.sum() - b.margin_calls.sum() for a, b in zip(d, p, strict=True)],
-            +1,
-        ),
-        "risk_change_base_minus_warsh": judge(
-            7, "", "", [b.risk_change - a.risk_change for a, b in zip(w, d, strict=True)], +1
-        ),
-        "risk_change_pivot_minus_base": judge(
-            7, "", "", [b.risk_change - a.risk_change for a, b in zip(d, p, strict=True)], +1
-        ),
+        "risk_change_base_minus_warsh": judge(7, "", "", paired(d, w, lambda r: r.risk_change), +1),
+        "risk_change_pivot_minus_base": judge(7, "", "", paired(p, d, lambda r: r.risk_change), +1),
     }
-    gap = [a.risk_change - c.risk_change for a, c in zip(p, w, strict=True)]
-    result = judge(
+    return judge(
         7,
         "warsh ends worse than exhaustion, which ends worse than pivot",
         "risk-asset value change, pivot minus warsh",
-        gap,
+        paired(p, w, lambda r: r.risk_change),
         +1,
         {k: v.effect for k, v in checks.items()}
         | {f"{k}_holds": v.holds for k, v in checks.items()},
-    )
-    return FactResult(
-        **{**result.as_dict(), "holds": result.holds and all(c.holds for c in checks.values())}
-    )
+    ).also(all(c.holds for c in checks.values()))
 
 
 def fact_8(seeds, overrides=(), workers=1) -> FactResult:
@@ -429,6 +408,174 @@ def fact_8(seeds, overrides=(), workers=1) -> FactResult:
     )
 
 
+def fact_9(seeds, overrides=(), workers=1) -> FactResult:
+    """Without AI spending the world is at rest; with it, AI spending causes most of the fall.
+
+    At rest: the twins' median drawdown of risk-asset value is at most 15% and
+    their median change within ±15% over the run. Cause: the mean paired effect
+    of AI spending at the end is at least two thirds of the mean fall.
+    """
+    full, twins = pairs("dry_powder_exhaustion", seeds, overrides, workers)
+    gap = gaps(full, twins)[:, -1]
+    fall = np.array([a.risk_value[0] - a.risk_value[-1] for a in full])
+    share = float(-gap.mean() / fall.mean()) if fall.mean() > 0 else float("nan")
+    boot_share = _ratio_interval(-gap, fall)
+    twin_dd = float(np.median([t.drawdown for t in twins]))
+    twin_change = float(np.median([t.risk_change for t in twins]))
+    at_rest = twin_dd <= 0.15 and abs(twin_change) <= 0.15
+    return judge(
+        9,
+        "without AI spending the world is at rest; AI spending causes most of the default's fall",
+        "risk-asset value at the end, run minus twin (US$bn)",
+        gap,
+        -1,
+        {
+            "twin_median_drawdown": twin_dd,
+            "twin_median_change": twin_change,
+            "median_drawdown_with_ai": float(np.median([a.drawdown for a in full])),
+            "mean_fall": float(fall.mean()),
+            "share_of_fall_caused": share,
+            "share_interval": list(boot_share),
+            "ai_spending": AI_SPENDING,
+        },
+    ).also(at_rest and share >= 2 / 3, at_rest=at_rest)
+
+
+def _ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]:
+    """95% paired bootstrap interval of mean(numerator) / mean(denominator)."""
+    rng = np.random.default_rng(0)
+    n = numerator.size
+    draws = rng.integers(0, n, size=(4000, n))
+    ratios = numerator[draws].mean(axis=1) / denominator[draws].mean(axis=1)
+    return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+
+
+def fact_10(seeds, overrides=(), workers=1) -> FactResult:
+    """In full_cycle the effect of AI spending rises, peaks near exhaustion, then turns negative.
+
+    Over the seeds: the mean gap (run minus twin) is positive and rising before
+    the mean aggregate exhaustion week, peaks within 13 weeks of it, and the
+    end gap is negative.
+    """
+    full, twins = pairs("full_cycle", seeds, overrides, workers)
+    gap = gaps(full, twins)
+    mean_gap = gap.mean(axis=0)
+    weeks = [a.exhausted_week for a in full]
+    exhausted = [w for w in weeks if w is not None]
+    mean_week = float(np.mean(exhausted)) if exhausted else float("nan")
+    peak = int(np.argmax(mean_gap))
+    before = int(round(mean_week / 2)) if exhausted else 0
+    at = int(round(mean_week)) if exhausted else gap.shape[1] - 1
+    rising = bool(mean_gap[before] > 0 and mean_gap[min(at, gap.shape[1] - 1)] > mean_gap[before])
+    near = bool(exhausted) and abs(peak - mean_week) <= 13
+    return judge(
+        10,
+        "full_cycle: AI spending lifts prices while dry powder lasts, drains them after",
+        "risk-asset value at the end, run minus twin (US$bn)",
+        gap[:, -1],
+        -1,
+        {
+            "mean_exhaustion_week": mean_week,
+            "share_of_seeds_exhausted": len(exhausted) / len(weeks),
+            "peak_week_of_mean_gap": peak,
+            "peak_mean_gap": float(mean_gap[peak]),
+            "mean_gap_half_way_to_exhaustion": float(mean_gap[before]),
+            "mean_gap_at_exhaustion": float(mean_gap[min(at, gap.shape[1] - 1)]),
+            "rising_before": rising,
+            "peak_within_13_weeks": near,
+        },
+    ).also(rising and near)
+
+
+def fact_11(seeds, overrides=(), workers=1) -> FactResult:
+    """Exhaustion comes earlier under warsh_tightening; under fed_pivot liquidity returns."""
+    base = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
+    warsh = run_seeds("warsh_tightening", seeds, overrides, workers)
+    pivot = run_seeds("fed_pivot", seeds, overrides, workers)
+    never = len(base[0].net_liquidity)  # never exhausted counts as after the end
+
+    def week(r):
+        w = r.exhausted_week
+        return never if w is None else w
+
+    earlier = np.array([week(b) - week(w) for w, b in zip(warsh, base, strict=True)])
+    share_earlier = float((earlier > 0).mean())
+    returned = [r.net_liquidity[-1] > 0 for r in pivot if r.exhausted_week is not None]
+    share_returned = float(np.mean(returned)) if returned else float("nan")
+    return judge(
+        11,
+        "exhaustion comes earlier under warsh; under pivot net liquidity turns positive again",
+        "exhaustion week, base minus warsh (weeks)",
+        earlier,
+        +1,
+        {
+            "share_of_seeds_warsh_earlier": share_earlier,
+            "median_exhaustion_week_base": float(np.median([week(b) for b in base])),
+            "median_exhaustion_week_warsh": float(np.median([week(w) for w in warsh])),
+            "exhaustion_weeks_vary_across_seeds": len({week(b) for b in base}) > 1,
+            "pivot_share_positive_again_at_the_end": share_returned,
+        },
+    ).also(share_earlier >= 0.75 and share_returned > 0.5)
+
+
+def fact_12(seeds, overrides=(), workers=1) -> FactResult:
+    """Magnitudes: the default's medians stay within what markets have done.
+
+    Bands (:data:`BANDS`): the hyperscaler bond spread's change, crypto's
+    largest drawdown, the largest single-week move of any asset and the risk
+    assets' drawdown; and the 10y moves with policy (up more under warsh).
+    """
+    runs = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
+    warsh = run_seeds("warsh_tightening", seeds, overrides, workers)
+    medians = {
+        "bond_spread_change_bp": float(
+            np.median([(r.bond_spread[-1] - r.bond_spread[0]) * 1e4 for r in runs])
+        ),
+        "crypto_max_drawdown": float(np.median([r.crypto_drawdown for r in runs])),
+        "largest_weekly_move": float(np.median([r.largest_weekly_move for r in runs])),
+        "risk_asset_drawdown": float(np.median([r.drawdown for r in runs])),
+    }
+    inside = {k: BANDS[k][0] <= v <= BANDS[k][1] for k, v in medians.items()}
+    rates = [
+        (w.yield_10y[-1] - w.yield_10y[0]) - (d.yield_10y[-1] - d.yield_10y[0])
+        for w, d in zip(warsh, runs, strict=True)
+    ]
+    return judge(
+        12,
+        "magnitudes stay within what markets have done; the 10y moves with policy",
+        "10y change, warsh minus the default (fraction)",
+        rates,
+        +1,
+        {**medians, **{f"{k}_within_band": v for k, v in inside.items()}},
+    ).also(all(inside.values()))
+
+
+#: Initial dry powder (multiples of the default's) along fact 13's axis, bottom to top.
+REGIME_LEVELS = (0.25, 1.0, 2.5, 6.0)
+
+
+def fact_13(seeds, overrides=(), workers=1) -> FactResult:
+    """The regime map: at fixed capex growth the multiplier rises with initial dry powder."""
+    multipliers = {
+        level: per_dollar(*pairs("dry_powder_exhaustion", seeds, o, workers))
+        for level, o in dry_powder_levels(REGIME_LEVELS, overrides).items()
+    }
+    levels = sorted(multipliers)
+    means = [float(multipliers[lvl].mean()) for lvl in levels]
+    rising = all(a < b for a, b in zip(means, means[1:], strict=False))
+    top = judge(13, "", "", multipliers[levels[-1]], +1)
+    bottom = judge(13, "", "", multipliers[levels[0]], -1)
+    return judge(
+        13,
+        "the multiplier of AI spending rises with initial dry powder, from negative to positive",
+        "multiplier at the most dry powder minus at the least (US$ per US$)",
+        multipliers[levels[-1]] - multipliers[levels[0]],
+        +1,
+        {f"multiplier_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means)}
+        | {"rising": rising, "top_positive": top.holds, "bottom_negative": bottom.holds},
+    ).also(rising and top.holds and bottom.holds)
+
+
 FACTS: dict[int, Callable[..., FactResult]] = {
     1: fact_1,
     2: fact_2,
@@ -438,4 +585,9 @@ FACTS: dict[int, Callable[..., FactResult]] = {
     6: fact_6,
     7: fact_7,
     8: fact_8,
+    9: fact_9,
+    10: fact_10,
+    11: fact_11,
+    12: fact_12,
+    13: fact_13,
 }
