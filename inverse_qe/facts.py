@@ -15,6 +15,7 @@ Runs are cached per process (the same run serves several facts).
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -83,7 +84,9 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
     crypto = prices[model.markets.index["crypto"]] if "crypto" in model.markets.index else None
     return RunMetrics(
         risk_value=r.series("risk_asset_value").copy(),
-        total_return={a: float(p[-1] / p[0] - 1.0) for a, p in zip(model.markets.names, prices)},
+        total_return={
+            a: float(p[-1] / p[0] - 1.0) for a, p in zip(model.markets.names, prices, strict=True)
+        },
         ai_spending=(r.series("capex_paid") + r.series("commitments_paid")).copy(),
         yield_10y=r.series("yield_10y").copy(),
         bond_spread=r.series("bond_spread").copy(),
@@ -276,14 +279,14 @@ def fact_3(seeds, overrides=(), workers=1) -> FactResult:
     }
     levels = sorted(costs)  # scarcest first
     means = [float(costs[lvl].mean()) for lvl in levels]
-    monotone = all(a > b for a, b in zip(means, means[1:], strict=False))
+    monotone = all(a > b for a, b in itertools.pairwise(means))
     return judge(
         3,
         "the cost of AI spending per US$ grows as dry powder shrinks",
         "cost per US$ at a quarter of the default's dry powder minus at twice it",
         costs[levels[0]] - costs[levels[-1]],
         +1,
-        {f"cost_per_dollar_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means)},
+        {f"cost_per_dollar_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means, strict=True)},
     ).also(monotone, monotone=monotone)
 
 
@@ -316,8 +319,10 @@ def fact_4(seeds, overrides=(), workers=1) -> FactResult:
 def fact_5(seeds, overrides=(), workers=1) -> FactResult:
     """Yields and spreads rise when AI spending's funding needs exceed dry powder."""
     full, twins = pairs("dry_powder_exhaustion", seeds, overrides, workers)
-    dy = np.array([(a.yield_10y[-1] - b.yield_10y[-1]) for a, b in zip(full, twins)])
-    ds = np.array([(a.bond_spread[-1] - b.bond_spread[-1]) for a, b in zip(full, twins)])
+    dy = np.array([(a.yield_10y[-1] - b.yield_10y[-1]) for a, b in zip(full, twins, strict=True)])
+    ds = np.array(
+        [(a.bond_spread[-1] - b.bond_spread[-1]) for a, b in zip(full, twins, strict=True)]
+    )
     spread = judge(5, "", "", ds, +1)
     return judge(
         5,
@@ -464,8 +469,8 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     exhausted = [w for w in weeks if w is not None]
     mean_week = float(np.mean(exhausted)) if exhausted else float("nan")
     peak = int(np.argmax(mean_gap))
-    before = int(round(mean_week / 2)) if exhausted else 0
-    at = int(round(mean_week)) if exhausted else gap.shape[1] - 1
+    before = round(mean_week / 2) if exhausted else 0
+    at = round(mean_week) if exhausted else gap.shape[1] - 1
     rising = bool(mean_gap[before] > 0 and mean_gap[min(at, gap.shape[1] - 1)] > mean_gap[before])
     near = bool(exhausted) and abs(peak - mean_week) <= 13
     return judge(
@@ -562,7 +567,7 @@ def fact_13(seeds, overrides=(), workers=1) -> FactResult:
     }
     levels = sorted(multipliers)
     means = [float(multipliers[lvl].mean()) for lvl in levels]
-    rising = all(a < b for a, b in zip(means, means[1:], strict=False))
+    rising = all(a < b for a, b in itertools.pairwise(means))
     top = judge(13, "", "", multipliers[levels[-1]], +1)
     bottom = judge(13, "", "", multipliers[levels[0]], -1)
     return judge(
@@ -571,7 +576,7 @@ def fact_13(seeds, overrides=(), workers=1) -> FactResult:
         "multiplier at the most dry powder minus at the least (US$ per US$)",
         multipliers[levels[-1]] - multipliers[levels[0]],
         +1,
-        {f"multiplier_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means)}
+        {f"multiplier_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means, strict=True)}
         | {"rising": rising, "top_positive": top.holds, "bottom_negative": bottom.holds},
     ).also(rising and top.holds and bottom.holds)
 
