@@ -45,6 +45,7 @@ class RunMetrics:
 
     risk_value: np.ndarray  # weekly risk-asset value (opening units at today's prices), US$bn
     total_return: dict[str, float]
+    max_drawdown: dict[str, float]  # per asset, the largest fall from a running peak
     ai_spending: np.ndarray  # weekly capex + commitments paid
     yield_10y: np.ndarray
     bond_spread: np.ndarray
@@ -86,6 +87,10 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
         risk_value=r.series("risk_asset_value").copy(),
         total_return={
             a: float(p[-1] / p[0] - 1.0) for a, p in zip(model.markets.names, prices, strict=True)
+        },
+        max_drawdown={
+            a: float((1.0 - p / np.maximum.accumulate(p)).max())
+            for a, p in zip(model.markets.names, prices, strict=True)
         },
         ai_spending=(r.series("capex_paid") + r.series("commitments_paid")).copy(),
         yield_10y=r.series("yield_10y").copy(),
@@ -255,7 +260,7 @@ def fact_2(seeds, overrides=(), workers=1) -> FactResult:
 
 
 #: Initial dry powder, as multiples of the default's, at which fact 3 prices AI spending.
-CONVEXITY_LEVELS = (2.0, 1.0, 0.25)
+CONVEXITY_LEVELS = (4.0, 1.0, 0.25)
 
 
 def dry_powder_levels(levels=CONVEXITY_LEVELS, overrides=()) -> dict[float, list[str]]:
@@ -283,7 +288,7 @@ def fact_3(seeds, overrides=(), workers=1) -> FactResult:
     return judge(
         3,
         "the cost of AI spending per US$ grows as dry powder shrinks",
-        "cost per US$ at a quarter of the default's dry powder minus at twice it",
+        "cost per US$ at a quarter of the default's dry powder minus at four times it",
         costs[levels[0]] - costs[levels[-1]],
         +1,
         {f"cost_per_dollar_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means, strict=True)},
@@ -291,14 +296,20 @@ def fact_3(seeds, overrides=(), workers=1) -> FactResult:
 
 
 def fact_4(seeds, overrides=(), workers=1) -> FactResult:
-    """Bifurcation: memory beats saas, speculative and crypto; crypto falls most."""
+    """Bifurcation: memory beats saas, speculative and crypto; crypto falls most.
+
+    "Falls most" is read on the deepest fall (maximum drawdown): crypto is the
+    tip of the spear, the first and hardest hit; its end-of-run return, which
+    includes its rebounds, is reported beside it.
+    """
     runs = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
     ret = {a: np.array([r.total_return[a] for r in runs]) for a in runs[0].total_return}
+    fall = {a: np.array([r.max_drawdown[a] for r in runs]) for a in runs[0].max_drawdown}
     losers = ("saas", "speculative", "crypto")
     parts = {f"memory_minus_{x}": judge(4, "", "", ret["memory"] - ret[x], +1) for x in losers}
     parts.update(
         {
-            f"crypto_minus_{x}": judge(4, "", "", ret["crypto"] - ret[x], -1)
+            f"crypto_drawdown_minus_{x}": judge(4, "", "", fall["crypto"] - fall[x], +1)
             for x in ("saas", "speculative")
         }
     )
@@ -312,6 +323,7 @@ def fact_4(seeds, overrides=(), workers=1) -> FactResult:
         {
             **{k: v.effect for k, v in parts.items()},
             **{f"mean_return_{a}": float(v.mean()) for a, v in ret.items()},
+            **{f"mean_max_drawdown_{a}": float(v.mean()) for a, v in fall.items()},
         },
     ).also(all(p.holds for p in parts.values()))
 
@@ -473,6 +485,7 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     at = round(mean_week) if exhausted else gap.shape[1] - 1
     rising = bool(mean_gap[before] > 0 and mean_gap[min(at, gap.shape[1] - 1)] > mean_gap[before])
     near = bool(exhausted) and abs(peak - mean_week) <= 13
+    positive_then_falls = bool(mean_gap[peak] > 0 and mean_gap[-1] < mean_gap[peak])
     return judge(
         10,
         "full_cycle: AI spending lifts prices while dry powder lasts, drains them after",
@@ -488,8 +501,9 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
             "mean_gap_at_exhaustion": float(mean_gap[min(at, gap.shape[1] - 1)]),
             "rising_before": rising,
             "peak_within_13_weeks": near,
+            "positive_then_falls": positive_then_falls,
         },
-    ).also(rising and near)
+    ).also(rising and near and positive_then_falls)
 
 
 def fact_11(seeds, overrides=(), workers=1) -> FactResult:
