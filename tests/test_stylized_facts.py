@@ -57,7 +57,7 @@ def test_full_cycle_capex_effect_rises_while_dry_powder_lasts_then_turns_negativ
 @pytest.mark.xfail(
     strict=True,
     reason="the mean effect peaks when the hyperscalers' idle cash runs out and bonds must be"
-    " sold, which comes before investors' aggregate net liquidity reaches zero (docs/validation.md)",
+    " sold, which comes before investors' net liquidity reaches zero (docs/validation.md)",
 )
 def test_full_cycle_capex_effect_peaks_within_13_weeks_of_exhaustion(fact_10):
     assert fact_10.details["peak_within_13_weeks"], failed(fact_10)
