@@ -53,6 +53,7 @@ class RunMetrics:
     margin_calls: np.ndarray  # weekly counts
     cascade_sizes: np.ndarray
     net_liquidity: np.ndarray  # weekly, signed
+    funders_net_liquidity: np.ndarray  # weekly, hyperscalers' and sovereign funds' together
     crypto_drawdown: float
     largest_weekly_move: float  # the largest |weekly return| of any asset
 
@@ -71,6 +72,11 @@ class RunMetrics:
     def exhausted_week(self) -> int | None:
         """The first week investors' net liquidity was not positive (None: never)."""
         return first_week(self.net_liquidity <= 0.0)
+
+    @property
+    def funders_exhausted_week(self) -> int | None:
+        """The first week the funders' own idle cash was gone (None: never)."""
+        return first_week(self.funders_net_liquidity <= 0.0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -99,6 +105,9 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
         margin_calls=r.series("margin_calls").copy(),
         cascade_sizes=np.array([c.size for c in cascades(model.events)]),
         net_liquidity=r.series("net_liquidity").copy(),
+        funders_net_liquidity=(
+            r.series("net_liquidity_hyperscalers") + r.series("net_liquidity_sovereign_funds")
+        ).copy(),
         crypto_drawdown=0.0
         if crypto is None
         else float((1.0 - crypto / np.maximum.accumulate(crypto)).max()),
@@ -296,34 +305,41 @@ def fact_3(seeds, overrides=(), workers=1) -> FactResult:
 
 
 def fact_4(seeds, overrides=(), workers=1) -> FactResult:
-    """Bifurcation: memory beats saas, speculative and crypto; crypto falls most.
+    """Bifurcation: AI spending lifts memory against saas, speculative and crypto; crypto most.
 
-    "Falls most" is read on the deepest fall (maximum drawdown): crypto is the
-    tip of the spear, the first and hardest hit; its end-of-run return, which
-    includes its rebounds, is reported beside it.
+    Paired with the twin, so the news cancels: per asset, the log of its end
+    price with AI spending over its end price without (what AI spending did to
+    it). Memory's must beat each loser's, and crypto's must be the lowest.
     """
-    runs = run_seeds("dry_powder_exhaustion", seeds, overrides, workers)
-    ret = {a: np.array([r.total_return[a] for r in runs]) for a in runs[0].total_return}
-    fall = {a: np.array([r.max_drawdown[a] for r in runs]) for a in runs[0].max_drawdown}
+    full, twins = pairs("dry_powder_exhaustion", seeds, overrides, workers)
+    did = {
+        a: np.array(
+            [
+                np.log1p(f.total_return[a]) - np.log1p(t.total_return[a])
+                for f, t in zip(full, twins, strict=True)
+            ]
+        )
+        for a in full[0].total_return
+    }
     losers = ("saas", "speculative", "crypto")
-    parts = {f"memory_minus_{x}": judge(4, "", "", ret["memory"] - ret[x], +1) for x in losers}
+    parts = {f"memory_minus_{x}": judge(4, "", "", did["memory"] - did[x], +1) for x in losers}
     parts.update(
         {
-            f"crypto_drawdown_minus_{x}": judge(4, "", "", fall["crypto"] - fall[x], +1)
+            f"crypto_minus_{x}": judge(4, "", "", did["crypto"] - did[x], -1)
             for x in ("saas", "speculative")
         }
     )
-    worst_loser = np.min([ret[x] for x in losers], axis=0)
+    worst_loser = np.min([did[x] for x in losers], axis=0)
     return judge(
         4,
-        "memory outperforms saas, speculative and crypto; crypto falls most",
-        "memory return minus the worst of saas/speculative/crypto",
-        ret["memory"] - worst_loser,
+        "AI spending lifts memory against saas, speculative and crypto; crypto is hit hardest",
+        "memory's log return against its twin minus the worst of the three losers'",
+        did["memory"] - worst_loser,
         +1,
         {
             **{k: v.effect for k, v in parts.items()},
-            **{f"mean_return_{a}": float(v.mean()) for a, v in ret.items()},
-            **{f"mean_max_drawdown_{a}": float(v.mean()) for a, v in fall.items()},
+            **{f"mean_log_effect_{a}": float(v.mean()) for a, v in did.items()},
+            **{f"mean_return_{a}": float(np.mean([r.total_return[a] for r in full])) for a in did},
         },
     ).also(all(p.holds for p in parts.values()))
 
@@ -470,22 +486,28 @@ def _ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> tuple[flo
 def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     """In full_cycle the effect of AI spending rises, peaks near exhaustion, then turns negative.
 
-    Over the seeds: the mean gap (run minus twin) is positive and rising before
-    the mean aggregate exhaustion week, peaks within 13 weeks of it, and the
-    end gap is negative.
+    Over the seeds: the mean gap (run minus twin) is positive and rising to its
+    peak, falls after it and is negative at the end; and the peak comes within
+    13 weeks of the mean aggregate exhaustion week (the first week investors'
+    net liquidity is not positive). The funders' own exhaustion week (when the
+    hyperscalers' and sovereign funds' idle cash is gone and capex must be
+    raised from others) is reported beside it.
     """
     full, twins = pairs("full_cycle", seeds, overrides, workers)
     gap = gaps(full, twins)
     mean_gap = gap.mean(axis=0)
-    weeks = [a.exhausted_week for a in full]
-    exhausted = [w for w in weeks if w is not None]
-    mean_week = float(np.mean(exhausted)) if exhausted else float("nan")
+
+    def mean_week(weeks):
+        found = [w for w in weeks if w is not None]
+        return (float(np.mean(found)) if found else float("nan")), len(found) / len(weeks)
+
+    exhaustion, share = mean_week([a.exhausted_week for a in full])
+    funders, funders_share = mean_week([a.funders_exhausted_week for a in full])
     peak = int(np.argmax(mean_gap))
-    before = round(mean_week / 2) if exhausted else 0
-    at = round(mean_week) if exhausted else gap.shape[1] - 1
-    rising = bool(mean_gap[before] > 0 and mean_gap[min(at, gap.shape[1] - 1)] > mean_gap[before])
-    near = bool(exhausted) and abs(peak - mean_week) <= 13
-    positive_then_falls = bool(mean_gap[peak] > 0 and mean_gap[-1] < mean_gap[peak])
+    half = peak // 2
+    rises = bool(0 < mean_gap[half] < mean_gap[peak])
+    falls = bool(mean_gap[-1] < mean_gap[peak])
+    near = bool(share > 0) and abs(peak - exhaustion) <= 13
     return judge(
         10,
         "full_cycle: AI spending lifts prices while dry powder lasts, drains them after",
@@ -493,17 +515,20 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
         gap[:, -1],
         -1,
         {
-            "mean_exhaustion_week": mean_week,
-            "share_of_seeds_exhausted": len(exhausted) / len(weeks),
+            "mean_exhaustion_week": exhaustion,
+            "share_of_seeds_exhausted": share,
+            "mean_funders_exhaustion_week": funders,
+            "share_of_seeds_funders_exhausted": funders_share,
             "peak_week_of_mean_gap": peak,
             "peak_mean_gap": float(mean_gap[peak]),
-            "mean_gap_half_way_to_exhaustion": float(mean_gap[before]),
-            "mean_gap_at_exhaustion": float(mean_gap[min(at, gap.shape[1] - 1)]),
-            "rising_before": rising,
-            "peak_within_13_weeks": near,
-            "positive_then_falls": positive_then_falls,
+            "mean_gap_at_half_the_peak_week": float(mean_gap[half]),
+            "rises_to_its_peak": rises,
+            "falls_after_its_peak": falls,
+            "peak_within_13_weeks_of_exhaustion": near,
+            "peak_within_13_weeks_of_funders_exhaustion": bool(funders_share > 0)
+            and abs(peak - funders) <= 13,
         },
-    ).also(rising and near and positive_then_falls)
+    ).also(rises and falls and near)
 
 
 def fact_11(seeds, overrides=(), workers=1) -> FactResult:

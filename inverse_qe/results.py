@@ -143,6 +143,10 @@ def summary(model, twin=None) -> dict[str, Any]:
             "end": float(net[-1]),
         },
         "dry_powder_exhausted_week": first_week(net <= 0.0),
+        "funders_exhausted_week": first_week(
+            ts.series("net_liquidity_hyperscalers") + ts.series("net_liquidity_sovereign_funds")
+            <= 0.0
+        ),
         "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereign_funds},
         "forced_sales": {**forced, "total": float(sum(forced.values()))},
         "margin_calls": int(ts.series("margin_calls").sum()),

@@ -50,7 +50,7 @@ def test_stylized_fact_holds_over_30_seeds(fact):
 
 def test_full_cycle_capex_effect_rises_while_dry_powder_lasts_then_turns_negative(fact_10):
     d = fact_10.details
-    assert d["rising_before"] and d["positive_then_falls"], failed(fact_10)
+    assert d["rises_to_its_peak"] and d["falls_after_its_peak"], failed(fact_10)
     assert fact_10.ci_high < 0, failed(fact_10)  # the end gap: AI spending has drained prices
 
 
@@ -60,7 +60,7 @@ def test_full_cycle_capex_effect_rises_while_dry_powder_lasts_then_turns_negativ
     " sold, which comes before investors' net liquidity reaches zero (docs/validation.md)",
 )
 def test_full_cycle_capex_effect_peaks_within_13_weeks_of_exhaustion(fact_10):
-    assert fact_10.details["peak_within_13_weeks"], failed(fact_10)
+    assert fact_10.details["peak_within_13_weeks_of_exhaustion"], failed(fact_10)
 
 
 def test_the_multiplier_rises_with_initial_dry_powder_and_is_negative_when_short(fact_13):
