@@ -505,8 +505,8 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     funders, funders_share = mean_week([a.funders_exhausted_week for a in full])
     peak = int(np.argmax(mean_gap))
     half = peak // 2
-    rises = bool(0 < mean_gap[half] < mean_gap[peak])
-    falls = bool(mean_gap[-1] < mean_gap[peak])
+    rises = judge(10, "", "", gap[:, peak] - gap[:, half], +1).holds and mean_gap[half] > 0
+    falls = judge(10, "", "", gap[:, -1] - gap[:, peak], -1).holds
     near = bool(share > 0) and abs(peak - exhaustion) <= 13
     return judge(
         10,
