@@ -95,6 +95,8 @@ _WATER_EDGE = "#1F4E99"
 _DRY_POWDER = "#E3B448"
 _RRP = "#7A3E9D"
 _GRID = "#E6E6E6"
+_GAIN = "#1B9E77"
+_LOSS = "#D95F02"
 _MUTED = "#666666"
 
 _STYLE = {
@@ -285,16 +287,18 @@ def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any]) -> None:
     fig.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 0.925), h_pad=0.05, w_pad=0.06)
     grid = fig.add_gridspec(1, 2, wspace=0.05)
     left = grid[0, 0].subgridspec(3, 1, hspace=0.08)
-    right = grid[0, 1].subgridspec(3, 1, height_ratios=[1.8, 1.0, 0.55], hspace=0.08)
+    right = grid[0, 1].subgridspec(4, 1, height_ratios=[1.6, 1.0, 0.8, 0.5], hspace=0.08)
     tub = fig.add_subplot(left[0])
     dry = fig.add_subplot(left[1], sharex=tub)
     sales = fig.add_subplot(left[2], sharex=tub)
     ducks = fig.add_subplot(right[0], sharex=tub)
-    rates = fig.add_subplot(right[1], sharex=tub)
-    stress = fig.add_subplot(right[2], sharex=tub)
-    for ax in (tub, dry, ducks, rates):
+    effect = fig.add_subplot(right[1], sharex=tub)
+    rates = fig.add_subplot(right[2], sharex=tub)
+    stress = fig.add_subplot(right[3], sharex=tub)
+    panels = (tub, dry, sales, ducks, effect, rates, stress)
+    for ax in (tub, dry, ducks, effect, rates):
         ax.tick_params(labelbottom=False)
-    for ax in (tub, dry, sales, ducks, rates, stress):
+    for ax in panels:
         ax.grid(True, color=_GRID, linewidth=0.7)
         ax.set_axisbelow(True)
 
@@ -303,6 +307,7 @@ def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any]) -> None:
     _dry_powder_panel(dry, frame, exhausted)
     _forced_sales_panel(sales, frame, summary)
     end_labels = _label_line_ends(ducks, _ducks_panel(ducks, frame, summary))
+    _capex_effect_panel(effect, frame, summary)
     _rates_panel(rates, frame)
     _stress_panel(stress, frame)
     _format_x(frame, (sales, stress))
@@ -310,7 +315,7 @@ def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any]) -> None:
     # Text sizes and the panels' final heights are known only after a layout pass
     # (the line-end labels already take their width in it).
     fig.draw_without_rendering()
-    _unclash_titles(fig, (tub, dry, sales, ducks, rates, stress))
+    _unclash_titles(fig, panels)
     _space_line_ends(ducks, end_labels)
 
 
@@ -470,7 +475,7 @@ def _tub_panel(ax: Axes, frame: pd.DataFrame, exhausted: list[tuple[str, float]]
 
 
 def _dry_powder_panel(ax: Axes, frame: pd.DataFrame, exhausted: list[tuple[str, float]]) -> None:
-    title = "Dry powder by sector"
+    title = "Dry powder by sector, and net liquidity"
     sectors = _prefixed(frame, "dry_powder_")
     _mark_exhaustion(ax, frame, exhausted, labels=False)
     if not sectors:
@@ -485,15 +490,63 @@ def _dry_powder_panel(ax: Axes, frame: pd.DataFrame, exhausted: list[tuple[str, 
         ax.plot(frame["x"], np.sum(values, axis=0), "o", color=_MUTED)
     total = np.sum(values, axis=0)
     top = float(total.max())
-    ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+    bottom = 0.0
+    handles = [Patch(color=c, label=_pretty(s)) for s, c in zip(sectors, colours, strict=True)]
+    if _has(frame, "net_liquidity"):
+        # Net liquidity nets the shortfalls against the dry powder: it can go below zero,
+        # and the first week it does is the tub's exhaustion.
+        net = frame["net_liquidity"]
+        (line,) = ax.plot(
+            frame["x"], net, color="#111111", linewidth=1.4, label="net liquidity (all sectors)"
+        )
+        ax.axhline(0.0, color="#111111", linewidth=0.7)
+        handles.append(line)
+        top, bottom = max(top, float(net.max())), min(0.0, float(net.min()))
+        hits = np.flatnonzero(net.to_numpy() <= 0)
+        x = _x_of_week(frame, float(frame["week"].iloc[hits[0]])) if hits.size else None
+        if x is not None:
+            ax.axvline(x, color="#111111", linestyle=":", linewidth=1.1)
+    span = top - bottom
+    ax.set_ylim(bottom - 0.08 * span if bottom < 0 else 0, top * 1.08 if top > 0 else 1.0)
     ax.yaxis.set_major_formatter(_Thousands())
     ax.yaxis.set_major_locator(MaxNLocator(5) if top > 0 else FixedLocator([0.0]))
-    if top <= 0:
+    if top <= 0 and bottom >= 0:
         ax.text(0.5, 0.5, "no dry powder", transform=ax.transAxes, ha="center", color=_MUTED)
-    else:
+    elif bottom >= 0:
         _note_dry_stretch(ax, frame, total, top)
     ax.set_ylabel("US$bn")
-    handles = [Patch(color=c, label=_pretty(s)) for s, c in zip(sectors, colours, strict=True)]
+    _legend_above(ax, handles, ncol=3)
+
+
+def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any]) -> None:
+    """What AI spending did: risk-asset value minus the twin's (same seed, no AI spending)."""
+    title = "What AI spending did: risk assets against the same world without it"
+    if not _has(frame, "capex_effect"):
+        _placeholder(ax, title, frame)
+        return
+    ax.set_title(title)
+    x, gap = frame["x"], frame["capex_effect"].to_numpy(dtype=float)
+    ax.fill_between(x, 0, gap, where=gap >= 0, color=_GAIN, alpha=0.35, linewidth=0)
+    ax.fill_between(x, 0, gap, where=gap < 0, color=_LOSS, alpha=0.35, linewidth=0)
+    (line,) = ax.plot(x, gap, color="#222222", linewidth=1.3, marker=_line_marker(frame))
+    ax.axhline(0.0, color="#222222", linewidth=0.7)
+    handles = [
+        Patch(color=_GAIN, alpha=0.5, label="a stimulus"),
+        Patch(color=_LOSS, alpha=0.5, label="a drain"),
+    ]
+    week = _number(summary.get("dry_powder_exhausted_week"))
+    xw = _x_of_week(frame, week)
+    if xw is not None:
+        ax.axvline(xw, color="#111111", linestyle=":", linewidth=1.1)
+        handles.append(
+            Line2D([], [], color="#111111", linestyle=":", label="net liquidity exhausted")
+        )
+    lo, hi = float(np.nanmin(gap)), float(np.nanmax(gap))
+    pad = 0.1 * max(hi - lo, 1.0)
+    ax.set_ylim(min(lo, 0.0) - pad, max(hi, 0.0) + pad)
+    ax.yaxis.set_major_formatter(_Thousands())
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    ax.set_ylabel("US$bn")
     _legend_above(ax, handles, ncol=3)
 
 
@@ -849,16 +902,27 @@ def _stress_panel(ax: Axes, frame: pd.DataFrame) -> None:
         _placeholder(ax, title, frame)
         return
     ax.set_title(title)
-    stress = frame["stress_index"]
-    ax.fill_between(frame["x"], 0, stress, color="#B2182B", alpha=0.25, linewidth=0)
-    ax.plot(frame["x"], stress, color="#B2182B", linewidth=1.2, marker=_line_marker(frame))
-    most = float(stress.max())
-    # The index is a weighted drawdown in [0, 1]: a fixed scale compares runs honestly.
-    ax.set_ylim(0, 1.0 if most <= 1.0 else most * 1.05)
+    stress = frame["stress_index"].to_numpy(dtype=float)
+    x = frame["x"]
+    ax.fill_between(x, 0, stress, where=stress >= 0, color="#B2182B", alpha=0.25, linewidth=0)
+    ax.fill_between(x, 0, stress, where=stress < 0, color="#4393C3", alpha=0.25, linewidth=0)
+    ax.plot(x, stress, color="#B2182B", linewidth=1.2, marker=_line_marker(frame))
+    ax.axhline(0.0, color="#555555", linewidth=0.6)
+    # A log-price gap: a fixed scale of +-0.5 compares runs honestly unless one goes beyond.
+    most = float(np.nanmax(np.abs(stress))) if len(stress) else 0.0
+    limit = 0.5 if most <= 0.5 else most * 1.05
+    ax.set_ylim(-limit, limit)
     ax.yaxis.set_major_locator(MaxNLocator(3))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
-    ax.set_ylabel("0–1")
-    _legend_above(ax, [Patch(color="#B2182B", alpha=0.4, label="weighted drawdown of risk assets")])
+    ax.set_ylabel("log gap")
+    _legend_above(
+        ax,
+        [
+            Patch(color="#B2182B", alpha=0.4, label="risk assets below their half-year trend"),
+            Patch(color="#4393C3", alpha=0.4, label="above it"),
+        ],
+        ncol=2,
+    )
 
 
 def _format_x(frame: pd.DataFrame, bottoms: Iterable[Axes]) -> None:
@@ -904,11 +968,15 @@ def _title_block(fig: Figure, frame: pd.DataFrame, summary: Mapping[str, Any]) -
 def _headline(frame: pd.DataFrame, summary: Mapping[str, Any]) -> str:
     """The compact subtitle: the numbers a strategist asks for first."""
     bits = []
-    low = _number(summary.get("min_water_level"))
-    if low is None and _has(frame, "water_level"):
-        low = float(frame["water_level"].min())
-    if low is not None:
-        bits.append(f"min water level {_usd(low)}")
+    effect = summary.get("capex_effect")
+    gap = _number(effect.get("risk_asset_value_gap")) if isinstance(effect, Mapping) else None
+    if gap is not None:
+        bits.append(f"AI spending: {'+' if gap >= 0 else '−'}{_usd(abs(gap))} of risk assets")
+    exhausted = _number(summary.get("dry_powder_exhausted_week"))
+    if exhausted is not None:
+        bits.append(f"net liquidity gone in week {exhausted:,.0f}")
+    elif "dry_powder_exhausted_week" in summary:
+        bits.append("net liquidity never gone")
     forced = summary.get("forced_sales")
     total = _number(forced.get("total")) if isinstance(forced, Mapping) else None
     if total is None and _has(frame, "forced_sales"):

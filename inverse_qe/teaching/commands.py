@@ -68,6 +68,11 @@ def register(commands) -> None:
         "--format", choices=("text", "markdown"), default="text", help="text (default) or markdown"
     )
     explain.add_argument("--out", type=Path, help="write to this file instead of the screen")
+    explain.add_argument(
+        "--no-twin",
+        action="store_true",
+        help="skip the twin without AI spending (then no stimulus or drain is named)",
+    )
     explain.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     explain.set_defaults(handler=cmd_explain)
 
@@ -134,7 +139,15 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     from inverse_qe.teaching.narrative import render_markdown, render_text, tell
 
     target = None if args.out is None else OutputFile(args.out, force=args.force)
-    story = tell(_run_model(args))
+    model = _run_model(args)
+    effect = None
+    if not args.no_twin:
+        from inverse_qe.model.bathtub import BathtubModel
+        from inverse_qe.twin import capex_effect, without_ai_spending
+
+        twin = BathtubModel(without_ai_spending(model.config), seed=model.seed, weeks=model.weeks)
+        effect = capex_effect(model, twin.run())
+    story = tell(model, effect)
     if args.format == "markdown":
         text = render_markdown(story, detail=args.detail)
         if target is None:

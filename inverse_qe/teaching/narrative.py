@@ -5,10 +5,12 @@ Nothing here is canned. Every number is read from the run's event log
 :func:`inverse_qe.results.timeseries`) or its ledger flows, and a phase is named
 only when the data show it:
 
-* **stimulus** -- the weeks before the first sovereign fund ran out of dry
-  powder (the whole run if none did), while capex could still be paid out of
-  idle cash; called a stimulus only if risk assets were worth more at the end of
-  those weeks than at the start, otherwise an **early sell-off**.
+* **stimulus** and **drain** -- named from the capex effect, the gap between
+  the run's risk-asset value and its twin's (the same scenario and seed without
+  AI spending): a stimulus while the gap rises to a positive peak, a drain while
+  it falls from there (or from the start, if it never rises). Without a twin
+  there is no counterfactual, and the first phase is only the stretch before the
+  first sovereign fund ran out of dry powder, called **before exhaustion**.
 * **exhaustion** -- from the first ``DryPowderExhausted`` event to the last.
 * **scramble** -- from the first week in which capex or a commitment had to be
   raised by selling (forced sales for funding or commitments) or by issuing
@@ -61,7 +63,8 @@ SCREEN_MOMENTS = 5
 
 PHASE_TITLES = {
     "stimulus": "Stimulus",
-    "early sell-off": "Early sell-off",
+    "drain": "Drain",
+    "before exhaustion": "Before exhaustion",
     "exhaustion": "Exhaustion",
     "scramble": "Scramble",
     "cascade": "Cascade",
@@ -275,9 +278,11 @@ class Story:
 class _Run:
     """The run's series and events, indexed for telling."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, capex_effect: np.ndarray | None = None) -> None:
         self.model = model
         self.week = int(model.week)
+        # Risk-asset value minus the twin's, week by week (None: no twin to compare with).
+        self.gap = None if capex_effect is None else np.asarray(capex_effect, dtype=float)
         self.dates = model.dates
         self.series = model.recorder.table()
         self.events = list(model.events)
@@ -390,7 +395,7 @@ def _largest_chain(run: _Run) -> list[ForcedSale] | None:
 # -- phases -------------------------------------------------------------------------------------
 def _phases(run: _Run) -> list[Phase]:
     found = (
-        _dry_powder_phase(run),
+        *(_capex_effect_phases(run) if run.gap is not None else (_dry_powder_phase(run),)),
         _exhaustion_phase(run),
         _scramble_phase(run),
         _cascade_phase(run),
@@ -402,7 +407,74 @@ def _phases(run: _Run) -> list[Phase]:
     )
 
 
+def _capex_effect_phases(run: _Run) -> list[Phase]:
+    """Stimulus while the capex effect rises to a positive peak; drain while it falls."""
+    gap = run.gap[: run.week + 1]
+    net, rav = run.s("net_liquidity"), run.s("risk_asset_value")
+    spent = run.s("capex_paid") + run.s("commitments_paid")
+    exhausted = np.flatnonzero(net[1:] <= 0)
+    exhausted_week = int(exhausted[0]) + 1 if exhausted.size else None
+    peak = int(np.argmax(gap))
+    phases = []
+    if peak >= 2 and gap[peak] > 0:
+        numbers = {
+            "peak_week": peak,
+            "peak_gap": float(gap[peak]),
+            "spent": float(spent[1 : peak + 1].sum()),
+            "net_start": float(net[0]),
+            "net_at_peak": float(net[peak]),
+        }
+        text = (
+            f"Against the same world without AI spending (same seed, same news), risk assets "
+            f"were {usd(gap[peak])} higher by week {peak}, after {usd(numbers['spent'])} of capex "
+            "and capital calls: paid out of idle cash (the funders' own, and dry powder that "
+            "bought their bonds), the money came back through suppliers' and workers' deposits "
+            f"and lifted the ducks. Investors' net liquidity went from {usd(net[0])} to "
+            f"{usd(net[peak])}."
+        )
+        gist = (
+            f"AI spending worked as a stimulus until week {peak}: risk assets "
+            f"{usd(gap[peak])} above the same world without it."
+        )
+        phases.append(Phase("stimulus", 1, peak, text, gist, numbers))
+    start = peak if phases else 1
+    drop = float(gap[-1] - gap[start])
+    if run.week > start and drop < -SMALL:
+        negative = np.flatnonzero(gap[start:] < 0)
+        below = int(negative[0]) + start if negative.size else None
+        numbers = {
+            "from_gap": float(gap[start]),
+            "end_gap": float(gap[-1]),
+            "below_zero_week": below,
+            "exhausted_week": exhausted_week,
+            "spent": float(spent[start + 1 :].sum()),
+            "risk_end": float(rav[-1]),
+        }
+        when = (
+            f"; investors' net liquidity turned negative in week {exhausted_week}"
+            if exhausted_week is not None
+            else "; investors never ran out of net liquidity, yet every dollar raised came out"
+            " of somebody's cash"
+        )
+        text = (
+            f"From week {start} AI spending drained the tub: against the same world without it, "
+            f"risk assets went from {usd(gap[start])} to {usd(gap[-1])} by week {run.week}"
+            + (f" (below zero from week {below})" if below is not None and below > start else "")
+            + f"{when}. Capex and capital calls had to be raised by selling and by new bonds; "
+            "only part of what suppliers received came back to the tub."
+        )
+        gist = (
+            f"Then it drained: {usd(gap[-1])} against the same world without it by week {run.week}."
+            if phases
+            else f"AI spending drained risk assets from the start: {usd(gap[-1])} against the "
+            f"same world without it by week {run.week}."
+        )
+        phases.append(Phase("drain", start, run.week, text, gist, numbers))
+    return phases
+
+
 def _dry_powder_phase(run: _Run) -> Phase | None:
+    """Without a twin: the weeks before the first sovereign fund ran out of dry powder."""
     exhausted = [e.week for e in run.of(DryPowderExhausted)]
     last = run.week if not exhausted else min(exhausted) - 1
     if last < 1:
@@ -410,13 +482,11 @@ def _dry_powder_phase(run: _Run) -> Phase | None:
     rav = run.s("risk_asset_value")
     water, dry = run.s("water_level"), run.s("dry_powder")
     capex = float(run.s("capex_paid")[1 : last + 1].sum())
-    peak = int(np.argmax(rav[: last + 1]))
     numbers = {
         "capex": capex,
         "risk_start": float(rav[0]),
         "risk_end": float(rav[last]),
         "risk_change": float(rav[last] / rav[0] - 1.0),
-        "risk_peak_week": peak,
         "water_start": float(water[0]),
         "water_end": float(water[last]),
         "dry_start": float(dry[0]),
@@ -427,41 +497,18 @@ def _dry_powder_phase(run: _Run) -> Phase | None:
         if not exhausted
         else f"Until week {last + 1} the sovereign funds still had dry powder"
     )
-    lead = (
-        f"{until}. Hyperscalers paid {usd(capex)} of capex over {weeks_label(1, last)}; "
-        f"investors' dry powder went from {usd(dry[0])} to {usd(dry[last])} and the water "
-        f"level from {usd(water[0])} to {usd(water[last])}."
-    )
-    if rav[last] > rav[0]:
-        text = (
-            f"{lead} Risk assets rose from {usd(rav[0])} to {usd(rav[last])} "
-            f"({change(numbers['risk_change'])}): capex paid out of idle cash came back "
-            "through suppliers' and workers' deposits and lifted the ducks."
-        )
-        gist = (
-            f"Capex was paid out of idle cash and worked as a stimulus: risk assets "
-            f"{change(numbers['risk_change'])}."
-        )
-        return Phase("stimulus", 1, last, text, gist, numbers)
-    margin = float(run.s("forced_sales_margin")[1 : last + 1].sum())
-    rate_move = float(run.s("policy_rate")[last] - run.s("policy_rate")[0])
-    causes = []
-    if margin >= SMALL:
-        causes.append(f"{usd(margin)} of forced sales after margin calls")
-    if rate_move >= 0.0005:
-        causes.append(f"a policy rate {percent(rate_move)} higher")
-    numbers.update(margin=margin, rate_move=rate_move)
     text = (
-        f"{lead} Even so, risk assets fell from {usd(rav[0])} to {usd(rav[last])} "
-        f"({change(numbers['risk_change'])}; their high was {usd(rav[peak])} in week {peak})."
-        + (f" Behind the fall: {_join(causes)}." if causes else "")
+        f"{until}. Hyperscalers paid {usd(capex)} of capex over {weeks_label(1, last)}; "
+        f"investors' dry powder went from {usd(dry[0])} to {usd(dry[last])}, the water level "
+        f"from {usd(water[0])} to {usd(water[last])}, and risk assets from {usd(rav[0])} to "
+        f"{usd(rav[last])} ({change(numbers['risk_change'])}). Whether AI spending did this "
+        "needs the same run without it: run with its twin (the default) to see."
     )
-    driver = " in a margin cascade" if margin >= SMALL else ""
     gist = (
-        f"Capex could still be paid out of idle cash, yet risk assets fell "
-        f"{abs(numbers['risk_change']):.0%}{driver}: no stimulus here."
+        f"Before the sovereign funds ran out of dry powder risk assets moved "
+        f"{change(numbers['risk_change'])} (no twin, so no verdict on AI spending)."
     )
-    return Phase("early sell-off", 1, last, text, gist, numbers)
+    return Phase("before exhaustion", 1, last, text, gist, numbers)
 
 
 def _exhaustion_phase(run: _Run) -> Phase | None:
@@ -1149,9 +1196,15 @@ def _flow_facts(model) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
     )
 
 
-def tell(model) -> Story:
-    """The story of a run (finished or not), from its events, series and flows."""
-    run = _Run(model)
+def tell(model, capex_effect=None) -> Story:
+    """The story of a run (finished or not), from its events, series and flows.
+
+    Args:
+        model: the run.
+        capex_effect: its weekly capex effect, risk-asset value minus its twin's
+            (see :mod:`inverse_qe.twin`); without it there is no verdict on AI spending.
+    """
+    run = _Run(model, capex_effect)
     phases = _phases(run)
     paid, repaid = _flow_facts(model)
     found = [

@@ -20,3 +20,20 @@ def run_of():
         return cache[key]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def twin_of(run_of):
+    """``twin_of(name, **kw)``: the same run without AI spending, cached."""
+    from inverse_qe.twin import without_ai_spending
+
+    cache = {}
+
+    def run(name: str, seed: int | None = None, weeks: int | None = None):
+        key = (name, seed, weeks)
+        if key not in cache:
+            scenario = without_ai_spending(load(name))
+            cache[key] = BathtubModel(scenario, seed=seed, weeks=weeks).run()
+        return cache[key]
+
+    return run

@@ -17,6 +17,7 @@ from inverse_qe.model.events import (
 )
 from inverse_qe.teaching import narrative
 from inverse_qe.teaching.narrative import change, moved, percent, usd
+from inverse_qe.twin import capex_effect
 
 SCENARIOS = ["early_phase", "warsh_tightening", "dry_powder_exhaustion", "fed_pivot"]
 
@@ -36,9 +37,9 @@ def rendered(story, detail=True):
 
 
 @pytest.fixture(scope="module", params=SCENARIOS)
-def told(request, run_of):
+def told(request, run_of, twin_of):
     model = run_of(request.param)
-    return model, narrative.tell(model)
+    return model, narrative.tell(model, capex_effect(model, twin_of(request.param)))
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -71,21 +72,35 @@ def test_exhaustion_is_named_only_from_the_events(told):
             assert "ran out" not in other.text
 
 
-def test_stimulus_is_named_only_when_risk_assets_rose_before_exhaustion(told):
+def test_stimulus_and_drain_are_named_from_the_gap_with_the_twin(told, twin_of):
     model, story = told
-    exhausted = [e.week for e in events(model, DryPowderExhausted)]
-    last = min(exhausted) - 1 if exhausted else model.week
-    value = series(model, "risk_asset_value")
-    names = {p.name for p in story.phases}
-    if value[last] > value[0]:
-        assert "stimulus" in names and "early sell-off" not in names
+    gap = capex_effect(model, twin_of(model.config.name))
+    peak = int(np.argmax(gap))
+    stimulus, drain = story.phase("stimulus"), story.phase("drain")
+    if peak >= 2 and gap[peak] > 0:
+        assert (stimulus.first_week, stimulus.last_week) == (1, peak)
+        assert stimulus.numbers["peak_gap"] == pytest.approx(gap[peak])
+        assert usd(gap[peak]) in stimulus.text
     else:
-        assert "early sell-off" in names and "stimulus" not in names
-    first = story.phases[0] if story.phases else None
-    assert first is not None and first.first_week == 1
-    assert story.phases[[p.name for p in story.phases].index(first.name)].numbers[
-        "risk_change"
-    ] == pytest.approx(value[last] / value[0] - 1)
+        assert stimulus is None
+    start = peak if stimulus else 1
+    if gap[-1] < gap[start] - narrative.SMALL:
+        assert drain.first_week == start and drain.last_week == model.week
+        assert drain.numbers["end_gap"] == pytest.approx(gap[-1])
+    else:
+        assert drain is None
+    # nothing here says capex was paid out of idle cash while it was draining
+    if drain is not None and stimulus is None:
+        assert "idle cash" not in story.summary
+
+
+def test_without_a_twin_no_verdict_on_ai_spending_is_given(run_of):
+    model = run_of("dry_powder_exhaustion")
+    story = narrative.tell(model)
+    names = {p.name for p in story.phases}
+    assert "stimulus" not in names and "drain" not in names
+    first = story.phases[0]
+    assert first.name == "before exhaustion" and "twin" in first.text
 
 
 def test_scramble_starts_when_capex_must_be_raised(told):
