@@ -528,7 +528,7 @@ def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
     x, gap = frame["x"], frame["capex_effect"].to_numpy(dtype=float)
     ax.fill_between(x, 0, gap, where=gap >= 0, color=_GAIN, alpha=0.35, linewidth=0)
     ax.fill_between(x, 0, gap, where=gap < 0, color=_LOSS, alpha=0.35, linewidth=0)
-    (line,) = ax.plot(x, gap, color="#222222", linewidth=1.3, marker=_line_marker(frame))
+    ax.plot(x, gap, color="#222222", linewidth=1.3, marker=_line_marker(frame))
     ax.axhline(0.0, color="#222222", linewidth=0.7)
     handles = [
         Patch(color=_GAIN, alpha=0.5, label="a stimulus"),
