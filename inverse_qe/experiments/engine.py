@@ -268,13 +268,16 @@ class SourceBook:
 
 
 def _versions() -> dict[str, str]:
-    import dask
     import mesa
     import numpy
     import pandas
     import pyarrow
     import scipy
 
+    try:  # an extra (inverse-qe[dask]): recorded when installed
+        import dask
+    except ImportError:
+        dask = None
     return {
         "inverse_qe": inverse_qe.__version__,
         "python": platform.python_version(),
@@ -283,7 +286,7 @@ def _versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "pandas": pandas.__version__,
         "pyarrow": pyarrow.__version__,
-        "dask": dask.__version__,
+        "dask": dask.__version__ if dask is not None else "not installed",
     }
 
 
