@@ -7,6 +7,7 @@ Heavy libraries (matplotlib, solara) are imported inside the handlers, so
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import os
@@ -38,7 +39,9 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
         "scenario",
         nargs="?",
         default=DEFAULT_SCENARIO,
-        help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
+        metavar="SCENARIO|RUN_DIR",
+        help="built-in scenario name, path to a .toml file, or a directory `inverse-qe run`"
+        f" wrote (read, not run again) (default: {DEFAULT_SCENARIO})",
     )
     parser.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's)")
     parser.add_argument("--weeks", type=weeks_option, help="run length in weeks (1 to 5200)")
@@ -113,15 +116,46 @@ def register(commands) -> None:
     app.set_defaults(handler=cmd_app)
 
 
+def _recorded(args: argparse.Namespace):
+    """The run in ``args.scenario`` if it names a run directory (``None`` for a scenario)."""
+    from inverse_qe.recorded import is_run_directory, read_run
+
+    if hasattr(args, "recorded_run"):
+        return args.recorded_run
+    if not is_run_directory(args.scenario):
+        return None
+    given = [
+        option
+        for option, value in (("--seed", args.seed), ("--weeks", args.weeks), ("--set", None))
+        if value is not None or (option == "--set" and args.overrides)
+    ]
+    if given:
+        raise UserError(
+            f"{args.scenario} is a run directory, read as it was written: {', '.join(given)}"
+            " apply to a scenario that is run (give its name or .toml file instead)"
+        )
+    args.recorded_run = read_run(args.scenario)
+    return args.recorded_run
+
+
 def _scenario(args: argparse.Namespace):
-    return load(args.scenario, args.overrides)
+    """The scenario to run, or the scenario a run directory recorded."""
+    recorded = _recorded(args)
+    return recorded.scenario if recorded is not None else load(args.scenario, args.overrides)
 
 
 def _run_model(args: argparse.Namespace, scenario=None):
+    """The finished model: read from a run directory, or run now (progress on stderr)."""
+    recorded = _recorded(args)
+    if recorded is not None:
+        return recorded.model
+    from inverse_qe.cli import simulate
     from inverse_qe.model.bathtub import BathtubModel
 
     scenario = _scenario(args) if scenario is None else scenario
-    return BathtubModel(scenario, seed=args.seed, weeks=args.weeks).run()
+    model = BathtubModel(scenario, seed=args.seed, weeks=args.weeks)
+    simulate(model, f"simulating [bold]{scenario.name}[/]", quiet=getattr(args, "quiet", False))
+    return model
 
 
 def _default_file(scenario_name: str, what: str, suffix: str) -> Path:
@@ -176,10 +210,33 @@ def cmd_animate(args: argparse.Namespace, console: Console) -> int:
             tub_figure(model, week=week, out=temporary, dpi=max(args.dpi, 100.0))
         console.print(f"written: {out} (week {week})")
         return 0
-    with console.status(f"drawing {model.week // args.every + 1} frames"), target.writing() as tmp:
-        animate(model, tmp, every=args.every, fps=args.fps, dpi=args.dpi)
+    with _frames_progress() as progress, target.writing() as tmp:
+        animate(model, tmp, every=args.every, fps=args.fps, dpi=args.dpi, progress=progress)
     console.print(f"written: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+@contextlib.contextmanager
+def _frames_progress():
+    """A progress bar on stderr for the frames of an animation; yields ``update(done, total)``."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from inverse_qe.terminal import status_console
+
+    with Progress(
+        TextColumn("drawing frames"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=status_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("frames", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def cmd_flows(args: argparse.Namespace, console: Console) -> int:

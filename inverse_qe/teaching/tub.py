@@ -212,8 +212,10 @@ def _scale(model, flows: TubFlows, *, full_run: bool) -> TubScale:
     capacity = 1.15 * seen if full_run else max(1.3 * water[0], 1.1 * seen)
     every = np.concatenate([flows.taps.ravel(), flows.drains.ravel()])
     every = every[every > 1e-9]
-    # Robust cap: the busiest ordinary weeks set the widest pipe; a crash week saturates it.
-    flow_cap = float(np.quantile(every, 0.95)) if every.size else 1.0
+    # The largest flow of the run gets the widest pipe, so every pipe is drawn to one scale
+    # (a running model cannot know its largest flow yet: bigger ones are drawn at the widest,
+    # as the key says).
+    flow_cap = float(every.max()) if every.size else 1.0
     if not full_run:
         flow_cap = max(flow_cap, 40.0)
     rrp_capacity = max(
@@ -273,9 +275,18 @@ def _asset_colours(names: list[str]) -> dict[str, str]:
 
 
 def _pipe_width(flow: float, scale: TubScale, widest: float = 1.0) -> float:
+    """A pipe's width: its area (width squared) in proportion to the flow, up to the widest."""
     if flow <= 1e-9:
         return 0.0
-    return 0.06 + (widest - 0.06) * math.sqrt(min(flow, scale.flow_cap) / scale.flow_cap)
+    return max(widest * math.sqrt(min(flow, scale.flow_cap) / scale.flow_cap), 0.03)
+
+
+def pipe_key(scale: TubScale) -> str:
+    """What the pipes' widths mean, for the key."""
+    return (
+        "pipes: the cross-section\nis the flow this week;\n"
+        f"the widest: US${scale.flow_cap:,.0f}bn\na week or more"
+    )
 
 
 def _surface(week: TubWeek, scale: TubScale) -> float:
@@ -671,7 +682,7 @@ def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> Non
         "blue: investable cash\n(the water level)\n\n"
         "amber: dry powder,\ncash nobody needs\n\n"
         "duck on the surface:\nprice as at the start;\nabove: up; below: down\n\n"
-        "pipe width: the flow\nthis week (US$bn)\n\n"
+        f"{pipe_key(scale)}\n\n"
         "dashes: water level\nat the start"
     )
     ax.text(
@@ -792,6 +803,7 @@ def animate(
     fps: float = 6.0,
     dpi: float = 64.0,
     hold: int = 6,
+    progress=None,
 ) -> Path:
     """Animate a finished run week by week into ``out`` (.gif, or .mp4 where ffmpeg exists).
 
@@ -802,6 +814,7 @@ def animate(
         fps: frames per second.
         dpi: resolution (64 gives 768 x 486 pixels).
         hold: extra copies of the last frame, so the end stays on screen.
+        progress: called as ``progress(frame, frames)`` after each frame is drawn.
     """
     from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter, writers
 
@@ -829,7 +842,12 @@ def animate(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial{out.suffix}")
     try:
-        animation.save(partial, writer=writer, dpi=dpi)
+        animation.save(
+            partial,
+            writer=writer,
+            dpi=dpi,
+            progress_callback=None if progress is None else lambda i, n: progress(i + 1, n),
+        )
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
