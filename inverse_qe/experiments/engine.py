@@ -511,6 +511,12 @@ class Experiment:
         if not self.options.quiet:
             self.console.print(message, **kwargs)
 
+    def warn(self, messages: list[str]) -> list[str]:
+        """Print warnings (even when quiet: they qualify the results); returns them."""
+        for message in messages:
+            self.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        return messages
+
     def note_dynamic(self, planned: PlannedRun) -> None:
         """Record a run decided during the experiment (e.g. a root-finding step)."""
         with self._dynamic_lock:
