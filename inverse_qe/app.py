@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import functools
 import math
-import threading
 import time
 from collections import deque
 from html import escape
@@ -291,9 +290,9 @@ def _html(parts: list[str], **attributes) -> None:
 
 
 @solara.component
-def PanelImage(panel, model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
+def PanelImage(panel, model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
     """One picture, redrawn only when the model or its week changes."""
-    data = solara.use_memo(lambda: render(panel, model), dependencies=[id(model), week])
+    data = solara.use_memo(lambda: render(panel, model), dependencies=[id(model), model.week])
     encoded = base64.b64encode(data).decode("ascii")
     solara.HTML(
         tag="div",
@@ -305,16 +304,15 @@ def PanelImage(panel, model: TeachingModel, week: int):  # noqa: N802 (a Solara 
 
 
 @solara.component
-def Key(model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
-    """How to read the bathtub at ``week`` (the picture carries no key, to leave room)."""
+def Key(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """How to read the bathtub (the picture carries no key, to leave room for large text)."""
     from inverse_qe.teaching.panels import _tub_scale
     from inverse_qe.teaching.tub import pipe_key
 
     rec = model.recorder
+    now = model.week
     taps_minus_drains = (
-        float(rec.series("water_level")[week] - rec.series("water_level")[week - 1])
-        if week
-        else 0.0
+        float(rec.series("water_level")[now] - rec.series("water_level")[now - 1]) if now else 0.0
     )
     _html(
         [
@@ -328,8 +326,8 @@ def Key(model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
 
 
 @solara.component
-def EventsPanel(model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
-    """The latest weeks in words, newest first (redrawn when ``week`` changes)."""
+def EventsPanel(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """The latest weeks in words, newest first (``frame``: redrawn when it changes)."""
     parts = ["<h3 style='margin:0 0 6px 0'>What happened</h3>"]
     if model.week == 0:
         parts.append("<p>Nothing yet: press <b>Step</b> or <b>Play</b>.</p>")
@@ -343,8 +341,8 @@ def EventsPanel(model: TeachingModel, week: int):  # noqa: N802 (a Solara compon
 
 
 @solara.component
-def SettingsCard(model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
-    """The scenario and the settings in force (what the run really uses) at ``week``."""
+def SettingsCard(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """The scenario and the settings in force: what the run really uses."""
     s = model.config
     changed = changes_from_scenario(model)
     if changed:
@@ -393,15 +391,22 @@ def Lever(name: str, label: str, levers: solara.Reactive, low: float, high: floa
         levers.set({**levers.value, name: new})
 
     text = lever_text(name, value, levers.value["scenario_name"])
-    _html([f"<b>{escape(label)}</b><br><span data-lever='{name}'>{escape(text)}</span>"])
-    solara.SliderFloat(
-        label="", value=value, min=low, max=high, step=step, on_value=set_value, thumb_label=True
-    )
+    with solara.Column(classes=[f"lever-{name}"], style={"gap": "0"}):
+        _html([f"<b>{escape(label)}</b><br><span data-lever='{name}'>{escape(text)}</span>"])
+        solara.SliderFloat(
+            label="",
+            value=value,
+            min=low,
+            max=high,
+            step=step,
+            on_value=set_value,
+            thumb_label=True,
+        )
 
 
 @solara.component
 def Controls(  # noqa: N802 (a Solara component)
-    levers: solara.Reactive, model: TeachingModel, week: int, playing: solara.Reactive, actions
+    levers: solara.Reactive, model: TeachingModel, frame: int, playing: solara.Reactive, actions
 ):
     """Scenario, stance and levers; Reset, Step and Play; the settings in force."""
     with solara.Card("Scenario and levers", style={"font-size": TEXT}):
@@ -446,7 +451,7 @@ def Controls(  # noqa: N802 (a Solara component)
         if pending:
             _html(["<p style='color:#9A3412; margin:4px 0'>Press <b>Reset</b> to apply.</p>"])
     with solara.Card(style={"font-size": TEXT}):
-        SettingsCard(model, week)
+        SettingsCard(model, frame)
 
 
 def _pending(levers: dict, model: TeachingModel) -> bool:
@@ -459,17 +464,17 @@ def _pending(levers: dict, model: TeachingModel) -> bool:
 
 
 @solara.component
-def Pictures(model: TeachingModel, week: int):  # noqa: N802 (a Solara component)
+def Pictures(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
     """The panels in order: the bathtub and its key, then the charts two by two, then words."""
     bathtub, *charts = PANELS
-    PanelImage(bathtub, model, week)
-    Key(model, week)
+    PanelImage(bathtub, model, frame)
+    Key(model, frame)
     for first in range(0, len(charts), 2):
         with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
             for panel in charts[first : first + 2]:
-                PanelImage(panel, model, week)
+                PanelImage(panel, model, frame)
     with solara.Card(style={"font-size": TEXT}):
-        EventsPanel(model, week)
+        EventsPanel(model, frame)
 
 
 @solara.component
@@ -477,20 +482,18 @@ def Page():  # noqa: N802 (a Solara component)
     """The dashboard: controls on the left, pictures on the right."""
     levers = solara.use_reactive(dict(DEFAULT_LEVERS))
     model = solara.use_reactive(solara.use_memo(TeachingModel, []))
-    week = solara.use_reactive(0)
+    # Bumped whenever the pictures must be redrawn (a new week, a new model).
+    frame = solara.use_reactive(0)
     playing = solara.use_reactive(False)
-    drawn = solara.use_memo(threading.Event, [])
 
     def redraw() -> None:
         model.value.frame_times.append(time.perf_counter())
-        drawn.clear()
-        week.set(model.value.week)
+        frame.set(frame.value + 1)
 
     def reset() -> None:
         playing.set(False)
         model.set(TeachingModel(**levers.value))
-        week.set(-1)  # a new model: redraw even if its week is the same
-        week.set(0)
+        frame.set(frame.value + 1)
 
     def step() -> None:
         if model.value.running:
@@ -518,9 +521,9 @@ def Page():  # noqa: N802 (a Solara component)
             Controls(
                 levers,
                 model.value,
-                week.value,
+                frame.value,
                 playing,
                 {"reset": reset, "step": step, "play": play_or_pause},
             )
         with solara.Column(style={"flex": "1 1 auto", "min-width": "0", "gap": "8px"}):
-            Pictures(model.value, week.value)
+            Pictures(model.value, frame.value)

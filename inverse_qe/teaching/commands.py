@@ -296,8 +296,38 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def check_dashboard_installed() -> None:
+    """Refuse to start without the ``viz`` extra (Solara), saying how to install it."""
+    import importlib.util
+
+    if importlib.util.find_spec("solara") is None:
+        raise UserError(
+            "the dashboard needs the optional viz part of inverse-qe (Solara), which is not"
+            " installed: pip install 'inverse-qe[viz]' (or make test, which installs it)"
+        )
+
+
+def missing_front_end() -> str | None:
+    """A warning if Solara's browser code is not cached (offline, the page would stay blank)."""
+    from inverse_qe.teaching import assets
+
+    missing = assets.missing()
+    if not missing:
+        return None
+    names = ", ".join(f"{p}@{v}" for p, v in missing)
+    return (
+        f"Solara's browser code is not cached in {assets.cache_dir()} (missing {names}). The"
+        " browser will fetch it from a CDN the first time; without internet access the page"
+        " stays blank. To cache it (needs npm): python -m inverse_qe.teaching.assets"
+    )
+
+
 def cmd_app(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe app``: serve the dashboard until Ctrl-C."""
+    from inverse_qe.terminal import status_console
+
+    check_dashboard_installed()
+    status = status_console()
     host = args.host.strip()
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -305,10 +335,13 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"--host {host!r} is not an IP address or 'localhost'") from None
     check_port("127.0.0.1" if host == "localhost" else host, args.port)
     if not loopback:
-        console.print(
+        status.print(
             f"[yellow]warning:[/] listening on {host}: other machines that can reach it can "
             "use the dashboard"
         )
+    warning = missing_front_end()
+    if warning:
+        status.print(f"[yellow]warning:[/] {warning}", highlight=False)
     command, env = app_command(host, args.port)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"the dashboard: http://{shown}:{args.port}   (Ctrl-C to stop)")
