@@ -57,23 +57,28 @@ def test_progress_goes_to_stderr_when_piped(tmp_path):
     assert "week" not in done.stderr or "results" not in done.stderr
 
 
-def test_piped_tables_are_never_cut(tmp_path, capsys):
-    code = main(
+def _compare(tmp_path, *scenarios: str, weeks: str, extra=()) -> int:
+    """``inverse-qe compare`` of two seeds, in this process, without figures."""
+    return main(
         [
             "compare",
-            "dry_powder_exhaustion",
-            "fed_pivot",
+            *scenarios,
             "--seeds",
             "2",
             "--weeks",
-            "4",
+            weeks,
             "--workers",
             "1",
             "--no-figures",
             "--out",
             str(tmp_path / "c"),
+            *extra,
         ]
     )
+
+
+def test_piped_tables_are_never_cut(tmp_path, capsys):
+    code = _compare(tmp_path, "dry_powder_exhaustion", "fed_pivot", weeks="4")
     assert code == 0
     out = capsys.readouterr().out
     assert "…" not in out  # rich's ellipsis for a cut cell
@@ -82,23 +87,7 @@ def test_piped_tables_are_never_cut(tmp_path, capsys):
 
 
 def test_experiment_json_and_the_small_sample_warning(tmp_path, capsys):
-    code = main(
-        [
-            "compare",
-            "early_phase",
-            "fed_pivot",
-            "--seeds",
-            "2",
-            "--weeks",
-            "3",
-            "--json",
-            "--workers",
-            "1",
-            "--no-figures",
-            "--out",
-            str(tmp_path / "c"),
-        ]
-    )
+    code = _compare(tmp_path, "early_phase", "fed_pivot", weeks="3", extra=["--json"])
     assert code == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
@@ -108,22 +97,7 @@ def test_experiment_json_and_the_small_sample_warning(tmp_path, capsys):
 
 
 def test_too_few_seeds_mark_nothing_significant(tmp_path, capsys):
-    code = main(
-        [
-            "compare",
-            "early_phase",
-            "fed_pivot",
-            "--seeds",
-            "2",
-            "--weeks",
-            "3",
-            "--workers",
-            "1",
-            "--no-figures",
-            "--out",
-            str(tmp_path / "c"),
-        ]
-    )
+    code = _compare(tmp_path, "early_phase", "fed_pivot", weeks="3")
     assert code == 0
     out = capsys.readouterr().out
     assert "p=" not in out and "p<" not in out and "t-test" not in out
