@@ -184,6 +184,7 @@ class TeachingModel(BathtubModel):
         super().__init__(scenario, seed=run_seed, weeks=int(weeks) or None)
         self.step_seconds: deque[float] = deque(maxlen=200)
         self.frame_times: deque[float] = deque(maxlen=400)
+        self.draw_seconds: deque[float] = deque(maxlen=400)
 
     def step(self) -> None:
         """One week, timed (the page reports the time per step)."""
@@ -366,6 +367,9 @@ def SettingsCard(model: TeachingModel, frame: int):  # noqa: N802 (a Solara comp
         span = frames[-1] - frames[0]
         if span > 0:
             timing.append(f"pictures: {(len(frames) - 1) / span:.1f} a second")
+    drawing = list(model.draw_seconds)
+    if drawing:
+        timing.append(f"drawing: {sum(drawing) / len(drawing) * 1000:.0f} ms a frame")
     _html(
         [
             "<h3 style='margin:0 0 4px 0'>Settings in force</h3>",
@@ -487,8 +491,10 @@ def Page():  # noqa: N802 (a Solara component)
     playing = solara.use_reactive(False)
 
     def redraw() -> None:
-        model.value.frame_times.append(time.perf_counter())
+        started = time.perf_counter()
+        model.value.frame_times.append(started)
         frame.set(frame.value + 1)
+        model.value.draw_seconds.append(time.perf_counter() - started)
 
     def reset() -> None:
         playing.set(False)

@@ -106,7 +106,8 @@ def register(commands) -> None:
     app = commands.add_parser(
         "app",
         help="start the interactive dashboard in the browser",
-        description="Serve the teaching dashboard (Mesa SolaraViz). It listens on 127.0.0.1 "
+        description="Serve the classroom dashboard (Solara around the Mesa model; needs the viz"
+        " extra). It listens on 127.0.0.1 "
         "only, unless --host says otherwise.",
     )
     app.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")

@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from inverse_qe.plots import ASSET_COLOURS
 
@@ -183,7 +183,7 @@ def draw_prices(model) -> Figure:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())  # no unlabelled ticks: less to draw
         ax.legend(
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
@@ -282,7 +282,7 @@ def draw_forced_sales(model) -> Figure:
             for r, colour in REASON_COLOURS.items()
         ]
         ax.set_yscale("symlog", linthresh=10.0)
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=LEGEND, frameon=False)
         ax.set_position((0.12, 0.17, 0.52, 0.71))
         state = _keep(model, "forced_sales", {"ax": ax, "areas": areas, "now": _now(ax, model)})
