@@ -1,47 +1,50 @@
-"""The teaching dashboard: Mesa's SolaraViz around the bathtub model.
+"""The classroom dashboard: the bathtub model, played week by week in the browser.
 
 Start it with ``inverse-qe app`` (it binds 127.0.0.1 unless told otherwise) or
-``solara run inverse_qe.app``. The sidebar picks a scenario and moves five
-levers; **Reset** builds the model with them, **Step** and **Play** run it a
-week at a time. The panels: the bathtub picture of this week, the ducks
-(prices), the water level and the dry powder, forced sales, what happened in
-the latest weeks in words, and the settings in force.
+``solara run inverse_qe.app``; it needs the ``viz`` extra
+(``pip install 'inverse-qe[viz]'``). The sidebar picks a scenario and moves
+five levers, each shown with its value and what it means in the scenario's
+units; **Reset** builds the model with them, **Step** runs one week and
+**Play** runs to the end, redrawing the pictures a few weeks at a time (about
+three frames a second, a two-year run in under 20 seconds). The settings in
+force are listed under the levers.
 
-:class:`TeachingModel` is the thin Mesa-compatible layer: it takes the slider
-values, turns them into ``field.path=value`` overrides of the chosen scenario
-(:func:`slider_overrides`), loads it with :func:`inverse_qe.scenarios.loader.load`
-and builds the :class:`~inverse_qe.model.bathtub.BathtubModel`. Every slider at
-its default gives the scenario exactly as ``inverse-qe run`` runs it; each
-numeric slider is a multiple of the scenario's own value (x1 = unchanged), and
-the settings panel shows the values in force. A
-setting the scenario cannot take never raises in the page: the model falls
-back to the scenario and says why in the settings panel.
+The pictures are :data:`inverse_qe.teaching.panels.PANELS`, each a small
+function of the model, drawn for a projector; the page shows them in order,
+then what happened in the latest weeks in words.
+
+:class:`TeachingModel` is the thin layer over the Mesa model: it takes the
+lever values, turns them into ``field.path=value`` overrides of the chosen
+scenario (:func:`slider_overrides`), loads it and builds the
+:class:`~inverse_qe.model.bathtub.BathtubModel`. Every lever at its default
+gives the scenario exactly as ``inverse-qe run`` runs it. A setting the
+scenario cannot take never raises in the page: the model falls back to the
+scenario and says why under the levers.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import math
 import time
 from collections import deque
 from html import escape
 
-import mesa
 import solara
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-from mesa.visualization import SolaraViz, make_plot_component
-from mesa.visualization.utils import update_counter
 
 from inverse_qe.model.bathtub import BathtubModel
-from inverse_qe.plots import ASSET_COLOURS
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, ScenarioError, builtin_names, load
 from inverse_qe.teaching import narrative
-from inverse_qe.teaching.tub import TubPicture, TubScale, tub_weeks
+from inverse_qe.teaching.panels import PANELS, render
 
 #: Policy stance -> ``central_bank.rule`` ("as in scenario" keeps the scenario's own rule).
 POLICY_RULES = {"warsh": "warsh", "neutral": "exogenous", "pivot": "pivot"}
 AS_SCENARIO = "as in scenario"
-APP_DPI = 72.0
+#: Frames a full run is drawn in when played: a 104-week run steps 3 weeks a frame.
+FRAMES_PER_RUN = 40
+#: Text size of the page (pixels): readable from the back of a classroom.
+TEXT = "16px"
 
 
 def scenario_choices() -> list[str]:
@@ -111,6 +114,19 @@ def _toml(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
+# -- the model ----------------------------------------------------------------------------------
+#: The levers and their defaults (every one at its default: the scenario as written).
+DEFAULT_LEVERS = {
+    "scenario_name": DEFAULT_SCENARIO,
+    "policy": AS_SCENARIO,
+    "capex_growth": 1.0,
+    "sovereign_dry_powder": 1.0,
+    "leverage_limit": 1.0,
+    "recycling": 1.0,
+    "seed": "",
+}
+
+
 class TeachingModel(BathtubModel):
     """The bathtub model built from the dashboard's levers.
 
@@ -141,6 +157,7 @@ class TeachingModel(BathtubModel):
             self.notes.append(f"unknown scenario {scenario_name!r}: showing {DEFAULT_SCENARIO}")
             scenario_name = DEFAULT_SCENARIO
         base = load(scenario_name)
+        self.base = base
         self.levers = {
             "policy": policy,
             "capex_growth": float(capex_growth),
@@ -165,147 +182,156 @@ class TeachingModel(BathtubModel):
                 self.notes.append(f"seed {text!r} is not a whole number >= 0: using the scenario's")
                 run_seed = None
         super().__init__(scenario, seed=run_seed, weeks=int(weeks) or None)
-        self.datacollector = mesa.DataCollector(model_reporters=_reporters(self.markets.names))
-        self.datacollector.collect(self)
         self.step_seconds: deque[float] = deque(maxlen=200)
+        self.frame_times: deque[float] = deque(maxlen=400)
+        self.draw_seconds: deque[float] = deque(maxlen=400)
 
     def step(self) -> None:
-        """One week, timed (the settings panel reports the time per step)."""
+        """One week, timed (the page reports the time per step)."""
         started = time.perf_counter()
         super().step()
-        self.datacollector.collect(self)
         self.step_seconds.append(time.perf_counter() - started)
 
 
-def _reporters(assets: list[str]) -> dict:
-    """What the DataCollector keeps each week: prices (start = 1), for the ducks' plot.
-
-    Every asset with a fixed colour has a column (NaN if the scenario lacks it), so the
-    plot component built once for the page works for every scenario.
-    """
-
-    def price(asset: str):
-        if asset not in assets:
-            return lambda m: float("nan")
-        k = assets.index(asset)
-        return lambda m: float(m.markets.price[k] / m.markets.initial_price[k])
-
-    names = list(dict.fromkeys([*ASSET_COLOURS, *assets]))
-    return {narrative.asset_name(a): price(a) for a in names}
+def weeks_per_frame(weeks: int) -> int:
+    """Weeks stepped between two drawings when playing: a whole run in about 40 frames."""
+    return max(1, math.ceil(weeks / FRAMES_PER_RUN))
 
 
-# -- panels -------------------------------------------------------------------------------------
-def _scale(model: TeachingModel) -> TubScale:
-    """Fixed scales for a running model, so the picture does not jump from week to week."""
-    cached = getattr(model, "_tub_scale", None)
-    if cached is None:
-        rec = model.recorder
-        water0 = float(rec.series("water_level")[0])
-        cached = TubScale(
-            capacity=1.3 * water0,
-            flow_cap=60.0,
-            rrp_capacity=max(
-                model.config.central_bank.rrp_capacity, float(rec.series("rrp_balance")[0]), 1e-9
-            ),
-            weeks=model.weeks,
-            scenario=model.config.name,
-            water=rec.data[:, rec.index["water_level"]],  # filled in week by week
-            dry_powder=rec.data[:, rec.index["dry_powder"]],
+# -- what the levers mean -------------------------------------------------------------------------
+RULE_WORDS = {
+    "exogenous": "follows the scenario's paths for the policy rate and QE",
+    "taylor": "a Taylor-type rule: cuts as prices fall and stress rises",
+    "warsh": "Warsh: hikes and runs QT, more while asset prices stay high",
+    "pivot": "pivot: once stress bites, cuts at every meeting and restarts QE",
+}
+STANCE_LABELS = {
+    AS_SCENARIO: "as in the scenario",
+    "warsh": "Warsh (hawkish)",
+    "neutral": "neutral (the paths)",
+    "pivot": "pivot (dovish)",
+}
+
+
+@functools.cache
+def _base(name: str):
+    return load(name if name in scenario_choices() else DEFAULT_SCENARIO)
+
+
+def lever_text(name: str, value, scenario_name: str) -> str:
+    """A lever's value with what it means in the scenario's units, e.g. ``×1.5: US$600bn``."""
+    s = _base(scenario_name)
+    if name == "policy":
+        rule = s.central_bank.rule if value == AS_SCENARIO else POLICY_RULES[value]
+        return RULE_WORDS[rule]
+    if name == "capex_growth":
+        first, last = s.hyperscalers.capex[0][1], s.hyperscalers.capex[-1][1]
+        end = max(first + value * (last - first), 0.0)
+        return f"×{value:.1f}: capex US${first:,.0f}bn → US${end:,.0f}bn a week"
+    if name == "sovereign_dry_powder":
+        total = sum(f.cash for f in s.sovereign_funds) * value
+        return f"×{value:.1f}: {narrative.usd(total)} of sovereign cash at the start"
+    if name == "leverage_limit":
+        limits = [max(h.leverage_limit * value, h.leverage) for h in s.hedge_funds.strategies] or [
+            0.0
+        ]
+        return f"×{value:.2f}: limits {min(limits):.1f} to {max(limits):.1f} times equity"
+    if name == "recycling":
+        share = min(max(s.suppliers.recycling * value, 0.0), 1.0)
+        return f"×{value:.1f}: {share:.0%} of what suppliers receive comes back to the tub"
+    raise ValueError(f"no lever {name!r}")
+
+
+def settings_in_force(model: TeachingModel) -> list[tuple[str, str, str]]:
+    """(key, label, value) of every setting the run uses, read from its resolved scenario."""
+    s = model.config
+    first, last = s.hyperscalers.capex[0][1], s.hyperscalers.capex[-1][1]
+    limits = [h.leverage_limit for h in s.hedge_funds.strategies] or [0.0]
+    return [
+        ("rule", "policy rule", f"{s.central_bank.rule}: {RULE_WORDS[s.central_bank.rule]}"),
+        ("capex", "capex", f"US${first:,.0f}bn → US${last:,.0f}bn a week"),
+        (
+            "sovereign-cash",
+            "sovereign cash at the start",
+            narrative.usd(sum(f.cash for f in s.sovereign_funds)),
+        ),
+        (
+            "leverage-limits",
+            "hedge-fund leverage limits",
+            f"{min(limits):.2f} to {max(limits):.2f}",
+        ),
+        ("recycling", "recycling", f"{s.suppliers.recycling:.2f}"),
+        ("seed", "seed", str(model.seed)),
+        ("week", "week", f"{model.week} of {model.weeks}"),
+    ]
+
+
+def changes_from_scenario(model: TeachingModel) -> list[str]:
+    """What the levers changed, in words (empty: the scenario as written)."""
+    changed = []
+    if model.config.central_bank.rule != model.base.central_bank.rule:
+        changed.append(
+            f"policy rule {model.base.central_bank.rule} → {model.config.central_bank.rule}"
         )
-        model._tub_scale = cached
-    return cached
+    for name in ("capex_growth", "sovereign_dry_powder", "leverage_limit", "recycling"):
+        if model.levers[name] != 1.0:
+            changed.append(lever_text(name, model.levers[name], model.base.name))
+    return changed
 
 
-def _png(fig, model: TeachingModel) -> None:
-    # Explicit dependencies: the bathtub redraws one cached figure, which must not be memoised.
-    solara.FigureMatplotlib(
-        fig, dependencies=[id(model), model.week, update_counter.value], format="png", dpi=APP_DPI
-    )
-
-
-@solara.component
-def BathtubPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """This week's bathtub picture."""
-    update_counter.get()
-    picture = getattr(model, "_tub_picture", None)
-    if picture is None:
-        picture = model._tub_picture = TubPicture(
-            _scale(model), list(model.markets.names), dpi=APP_DPI, panels=False
-        )
-    picture.draw(tub_weeks(model, [model.week])[0])
-    _png(picture.figure, model)
-
-
-@solara.component
-def WaterPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """Water level (investable cash) and dry powder, week by week."""
-    update_counter.get()
-    rec = model.recorder
-    weeks = rec.series("week")
-    fig = Figure(figsize=(6.2, 3.4), dpi=APP_DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot(weeks, rec.series("water_level") / 1000, color="#1F4E99", lw=2, label="water level")
-    ax.set_ylabel("water level, US$tn", color="#1F4E99", parse_math=False)
-    ax.set_xlim(0, model.weeks)
-    ax.set_xlabel("week")
-    twin = ax.twinx()
-    twin.fill_between(weeks, 0, rec.series("dry_powder"), color="#E3B448", alpha=0.6, lw=0)
-    twin.set_ylabel("dry powder, US$bn", color="#9A6F00", parse_math=False)
-    twin.set_ylim(0, 1.1 * max(float(rec.data[0, rec.index["dry_powder"]]), 1.0))
-    ax.set_zorder(twin.get_zorder() + 1)
-    ax.patch.set_visible(False)
-    ax.set_title("The water level and the dry powder (amber)", loc="left", fontsize=10)
-    fig.subplots_adjust(left=0.11, right=0.88, bottom=0.15, top=0.9)
-    _png(fig, model)
-
-
-@solara.component
-def ForcedSalesPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """Forced sales each week, by reason."""
-    update_counter.get()
-    rec = model.recorder
-    weeks = rec.series("week")
-    fig = Figure(figsize=(6.2, 3.4), dpi=APP_DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    colours = {
-        "margin": "#D55E00",
-        "redemption": "#CC79A7",
-        "commitment": "#0072B2",
-        "funding": "#56B4E9",
-    }
-    ax.stackplot(
-        weeks,
-        [rec.series(f"forced_sales_{reason}") for reason in colours],
-        colors=list(colours.values()),
-        labels=[narrative.REASON_WORDS[reason] for reason in colours],
-        step="mid",
-        lw=0,
-    )
-    ax.set_yscale("symlog", linthresh=10.0)
-    ax.set_ylabel("US$bn a week (log scale above 10)", parse_math=False)
-    ax.set_xlim(0, model.weeks)
-    ax.set_xlabel("week")
-    ax.legend(loc="upper right", fontsize=7.5, frameon=False)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_title("Forced sales", loc="left", fontsize=10)
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
-    _png(fig, model)
-
-
-def _html(parts: list[str]) -> None:
+# -- the page -----------------------------------------------------------------------------------
+def _html(parts: list[str], **attributes) -> None:
     # HTML, not Markdown: Solara's Markdown renders text between two "$" as maths.
-    solara.HTML(tag="div", unsafe_innerHTML="".join(parts), style={"font-size": "14px"})
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="".join(parts),
+        style=f"font-size: {TEXT}; line-height: 1.4",
+        attributes=attributes or None,
+    )
 
 
 @solara.component
-def EventsPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """The latest weeks in words, newest first."""
-    update_counter.get()
+def PanelImage(panel, model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """One picture, redrawn only when the model or its week changes."""
+    data = solara.use_memo(lambda: render(panel, model), dependencies=[id(model), model.week])
+    encoded = base64.b64encode(data).decode("ascii")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<img data-panel='{panel.key}' alt='{escape(panel.title)}'"
+            f" src='data:image/png;base64,{encoded}' style='max-width: 100%; display: block'>"
+        ),
+    )
+
+
+@solara.component
+def Key(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """How to read the bathtub (the picture carries no key, to leave room for large text)."""
+    from inverse_qe.teaching.panels import _tub_scale
+    from inverse_qe.teaching.tub import pipe_key
+
+    rec = model.recorder
+    now = model.week
+    taps_minus_drains = (
+        float(rec.series("water_level")[now] - rec.series("water_level")[now - 1]) if now else 0.0
+    )
+    _html(
+        [
+            "<b>Reading the tub.</b> Blue: investable cash (the water level). Amber: dry powder,"
+            " cash nobody needs yet. A duck on the surface is priced as at the start; above it,"
+            " up; below it, down. Taps and drains: US$bn this week; "
+            + escape(pipe_key(_tub_scale(model)).replace("\n", " "))
+            + f". Change in the water this week: <b>{escape(narrative.usd(taps_minus_drains))}</b>."
+        ]
+    )
+
+
+@solara.component
+def EventsPanel(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """The latest weeks in words, newest first (``frame``: redrawn when it changes)."""
     parts = ["<h3 style='margin:0 0 6px 0'>What happened</h3>"]
     if model.week == 0:
-        parts.append("<p>Nothing yet: press <b>Step</b> or <b>&#9654;</b> (play).</p>")
+        parts.append("<p>Nothing yet: press <b>Step</b> or <b>Play</b>.</p>")
     for line in narrative.latest_weeks(model, 6) if model.week else []:
         parts.append(
             f"<p style='margin:4px 0'><b>Week {line.week}</b> ({narrative.day(line.date)}): "
@@ -316,147 +342,194 @@ def EventsPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
 
 
 @solara.component
-def SettingsPanel(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """The scenario and the settings in force, and the time per step."""
-    update_counter.get()
+def SettingsCard(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """The scenario and the settings in force: what the run really uses."""
     s = model.config
-    times = list(model.step_seconds)
-    capex = ", ".join(f"week {k}: {v:g}" for k, v in s.hyperscalers.capex)
-    limits = ", ".join(f"{h.name} {h.leverage_limit:.2f}" for h in s.hedge_funds.strategies)
-    items = [
-        ("rule", "policy rule", s.central_bank.rule),
-        ("capex", "capex path (US$bn a week)", capex),
-        (
-            "sovereign-cash",
-            "sovereign dry powder at the start",
-            narrative.usd(sum(f.cash for f in s.sovereign_funds)),
-        ),
-        ("leverage-limits", "hedge-fund leverage limits", limits),
-        ("recycling", "recycling", f"{s.suppliers.recycling:.2f}"),
-        ("week", "week", f"{model.week} of {model.weeks}"),
-    ]
-    if times:
-        items.append(
-            (
-                "step-time",
-                "model time per step",
-                f"{times[-1] * 1000:.1f} ms (mean of {len(times)}: "
-                f"{sum(times) / len(times) * 1000:.1f} ms)",
-            )
+    changed = changes_from_scenario(model)
+    if changed:
+        about = (
+            f"<p style='margin:0 0 6px 0'><b>{escape(s.name)}</b>, changed by the levers: "
+            + escape("; ".join(changed))
+            + ".</p>"
         )
-    parts = [
-        f"<h3 style='margin:0 0 4px 0'>{escape(s.name)}, seed {model.seed}</h3>",
-        f"<p style='margin:0 0 6px 0;color:#555'>{escape(s.description)}</p><ul>",
-        *(
-            f"<li>{escape(label)}: <b data-setting='{key}'>{escape(value)}</b></li>"
-            for key, label, value in items
-        ),
-        *(f"<li>note: {escape(note)}</li>" for note in model.notes),
-        "</ul>",
-    ]
-    _html(parts)
-
-
-def _ducks_post_process(ax) -> None:
-    # Mesa's plot component makes a default-sized figure; a smaller one renders much faster.
-    ax.figure.set_size_inches(6.2, 3.4)
-    ax.figure.set_dpi(APP_DPI)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_ylabel("price (start = 1, log scale)")
-    ax.set_title("The ducks: prices", loc="left", fontsize=10)
-    ax.legend(loc="lower left", fontsize=7, ncol=2, frameon=False)
-
-
-MODEL_PARAMS = {
-    "scenario_name": {
-        "type": "Select",
-        "value": DEFAULT_SCENARIO,
-        "values": scenario_choices(),
-        "label": "Scenario",
-    },
-    "policy": {
-        "type": "Select",
-        "value": AS_SCENARIO,
-        "values": [AS_SCENARIO, *POLICY_RULES],
-        "label": "Policy stance",
-    },
-    "capex_growth": {
-        "type": "SliderFloat",
-        "value": 1.0,
-        "min": 0.0,
-        "max": 3.0,
-        "step": 0.1,
-        "label": "Capex growth ×",
-    },
-    "sovereign_dry_powder": {
-        "type": "SliderFloat",
-        "value": 1.0,
-        "min": 0.0,
-        "max": 5.0,
-        "step": 0.1,
-        "label": "Sovereign cash ×",
-    },
-    "leverage_limit": {
-        "type": "SliderFloat",
-        "value": 1.0,
-        "min": 0.7,
-        "max": 2.0,
-        "step": 0.05,
-        "label": "Leverage limits ×",
-    },
-    "recycling": {
-        "type": "SliderFloat",
-        "value": 1.0,
-        "min": 0.0,
-        "max": 2.5,
-        "step": 0.1,
-        "label": "Recycling ×",
-    },
-    "seed": {"type": "InputText", "value": "", "label": "Seed (blank: scenario's)"},
-}
-
-DUCKS = make_plot_component(
-    {narrative.asset_name(a): c for a, c in ASSET_COLOURS.items()},
-    post_process=_ducks_post_process,
-)[0]
+    else:
+        about = (
+            f"<p style='margin:0 0 6px 0'><b>{escape(s.name)}</b> as written:"
+            f" {escape(s.description)}</p>"
+        )
+    times = list(model.step_seconds)
+    frames = list(model.frame_times)
+    items = settings_in_force(model)
+    timing = []
+    if times:
+        timing.append(f"model time per week: {sum(times) / len(times) * 1000:.1f} ms")
+    if len(frames) > 2:
+        span = frames[-1] - frames[0]
+        if span > 0:
+            timing.append(f"pictures: {(len(frames) - 1) / span:.1f} a second")
+    drawing = list(model.draw_seconds)
+    if drawing:
+        timing.append(f"drawing: {sum(drawing) / len(drawing) * 1000:.0f} ms a frame")
+    _html(
+        [
+            "<h3 style='margin:0 0 4px 0'>Settings in force</h3>",
+            about,
+            "<ul style='margin:0; padding-left:18px'>",
+            *(
+                f"<li>{escape(label)}: <b data-setting='{key}'>{escape(value)}</b></li>"
+                for key, label, value in items
+            ),
+            *(f"<li>note: {escape(note)}</li>" for note in model.notes),
+            "</ul>",
+            *(f"<p style='margin:4px 0; color:#555'>{escape(t)}</p>" for t in timing),
+        ]
+    )
 
 
 @solara.component
-def Panels(model: TeachingModel):  # noqa: N802 (a Solara component)
-    """The panels, laid out in fixed rows: the bathtub first, then plots, then words."""
-    with solara.Column(style={"padding": "8px", "gap": "8px"}):
-        with solara.Card(style={"padding": "4px"}):
-            BathtubPanel(model)
-        with solara.Columns([1, 1, 1]):
-            with solara.Card():
-                DUCKS(model)
-            with solara.Card():
-                WaterPanel(model)
-            with solara.Card():
-                ForcedSalesPanel(model)
-        with solara.Columns([3, 2]):
-            with solara.Card():
-                EventsPanel(model)
-            with solara.Card():
-                SettingsPanel(model)
+def Lever(name: str, label: str, levers: solara.Reactive, low: float, high: float, step: float):  # noqa: N802
+    """A slider with its value and what it means, in words above it."""
+    value = levers.value[name]
+
+    def set_value(new: float) -> None:
+        levers.set({**levers.value, name: new})
+
+    text = lever_text(name, value, levers.value["scenario_name"])
+    with solara.Column(classes=[f"lever-{name}"], style={"gap": "0"}):
+        _html([f"<b>{escape(label)}</b><br><span data-lever='{name}'>{escape(text)}</span>"])
+        solara.SliderFloat(
+            label="",
+            value=value,
+            min=low,
+            max=high,
+            step=step,
+            on_value=set_value,
+            thumb_label=True,
+        )
+
+
+@solara.component
+def Controls(  # noqa: N802 (a Solara component)
+    levers: solara.Reactive, model: TeachingModel, frame: int, playing: solara.Reactive, actions
+):
+    """Scenario, stance and levers; Reset, Step and Play; the settings in force."""
+    with solara.Card("Scenario and levers", style={"font-size": TEXT}):
+        solara.Select(
+            label="Scenario",
+            value=levers.value["scenario_name"],
+            values=scenario_choices(),
+            on_value=lambda v: levers.set({**levers.value, "scenario_name": v}),
+        )
+        solara.Select(
+            label="Policy stance",
+            value=levers.value["policy"],
+            values=[AS_SCENARIO, *POLICY_RULES],
+            on_value=lambda v: levers.set({**levers.value, "policy": v}),
+        )
+        stance = lever_text("policy", levers.value["policy"], levers.value["scenario_name"])
+        _html([f"<span data-lever='policy'>{escape(stance)}</span>"])
+        Lever("capex_growth", "Capex growth", levers, 0.0, 3.0, 0.1)
+        Lever("sovereign_dry_powder", "Sovereign cash", levers, 0.0, 5.0, 0.1)
+        Lever("leverage_limit", "Hedge-fund leverage limits", levers, 0.7, 2.0, 0.05)
+        Lever("recycling", "Recycling", levers, 0.0, 2.5, 0.1)
+        solara.InputText(
+            label="Seed (blank: the scenario's)",
+            value=levers.value["seed"],
+            on_value=lambda v: levers.set({**levers.value, "seed": v}),
+        )
+        pending = _pending(levers.value, model)
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=actions["reset"])
+            solara.Button(
+                "Step",
+                color="primary",
+                on_click=actions["step"],
+                disabled=playing.value or not model.running,
+            )
+            solara.Button(
+                "Pause" if playing.value else "Play",
+                color="primary",
+                on_click=actions["play"],
+                disabled=not model.running,
+            )
+        if pending:
+            _html(["<p style='color:#9A3412; margin:4px 0'>Press <b>Reset</b> to apply.</p>"])
+    with solara.Card(style={"font-size": TEXT}):
+        SettingsCard(model, frame)
+
+
+def _pending(levers: dict, model: TeachingModel) -> bool:
+    """Whether the levers differ from those the model was built with."""
+    built = {**model.levers, "scenario_name": model.base.name}
+    return any(levers[k] != built[k] for k in built) or str(levers["seed"]).strip() not in (
+        "",
+        str(model.seed),
+    )
+
+
+@solara.component
+def Pictures(model: TeachingModel, frame: int):  # noqa: N802 (a Solara component)
+    """The panels in order: the bathtub and its key, then the charts two by two, then words."""
+    bathtub, *charts = PANELS
+    PanelImage(bathtub, model, frame)
+    Key(model, frame)
+    for first in range(0, len(charts), 2):
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            for panel in charts[first : first + 2]:
+                PanelImage(panel, model, frame)
+    with solara.Card(style={"font-size": TEXT}):
+        EventsPanel(model, frame)
 
 
 @solara.component
 def Page():  # noqa: N802 (a Solara component)
-    """The dashboard: SolaraViz's controls and levers in the sidebar, the panels beside them.
-
-    The panels are laid out here rather than in SolaraViz's draggable grid: with ipyvue 3
-    (which mesa[viz] installs) Solara loads a Vue 2 build of the grid, which fails in the
-    browser and leaves the page empty.
-    """
+    """The dashboard: controls on the left, pictures on the right."""
+    levers = solara.use_reactive(dict(DEFAULT_LEVERS))
     model = solara.use_reactive(solara.use_memo(TeachingModel, []))
-    SolaraViz(
-        model,
-        components=[],
-        model_params=MODEL_PARAMS,
-        name="inverse-QE: the liquidity bathtub",
-        play_interval=150,
-    )
-    Panels(model.value)
+    # Bumped whenever the pictures must be redrawn (a new week, a new model).
+    frame = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+
+    def redraw() -> None:
+        started = time.perf_counter()
+        model.value.frame_times.append(started)
+        frame.set(frame.value + 1)
+        model.value.draw_seconds.append(time.perf_counter() - started)
+
+    def reset() -> None:
+        playing.set(False)
+        model.set(TeachingModel(**levers.value))
+        frame.set(frame.value + 1)
+
+    def step() -> None:
+        if model.value.running:
+            model.value.step()
+            redraw()
+
+    def play_or_pause() -> None:
+        playing.set(not playing.value)
+
+    def play() -> None:
+        current = model.value
+        per_frame = weeks_per_frame(current.weeks)
+        while playing.value and current.running and model.value is current:
+            for _ in range(per_frame):
+                current.step()
+            redraw()
+        playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    solara.Title("inverse-QE: the liquidity bathtub")
+    with solara.Row(style={"align-items": "flex-start", "gap": "12px", "padding": "8px"}):
+        with solara.Column(style={"width": "300px", "min-width": "300px", "flex": "0 0 300px"}):
+            _html(["<h2 style='margin:4px 0'>inverse-QE: the liquidity bathtub</h2>"])
+            Controls(
+                levers,
+                model.value,
+                frame.value,
+                playing,
+                {"reset": reset, "step": step, "play": play_or_pause},
+            )
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "0", "gap": "8px"}):
+            Pictures(model.value, frame.value)

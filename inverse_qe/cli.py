@@ -1,9 +1,13 @@
-"""The ``inverse-qe`` command line.
+"""The ``inverse-qe`` command line (also ``python -m inverse_qe``).
 
 Every command runs behind one front door (:func:`inverse_qe.errors.run_guarded`):
 user mistakes (a bad scenario, a bad ``--set``, an output path in the way)
 print one clear paragraph and exit with status 2, without a traceback; a bug
 prints where its traceback was saved and exits with status 1.
+
+Results go to stdout and everything else (progress, status, warnings, errors)
+to stderr (:mod:`inverse_qe.terminal`): piped, tables are plain and never cut;
+``--json`` prints a machine-readable summary instead of the tables.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from inverse_qe import __version__
 from inverse_qe.errors import EXIT_USAGE, UserError, run_guarded
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 from inverse_qe.scenarios.schema import MAX_SEED, MAX_WEEKS
+from inverse_qe.terminal import new_table, print_json, results_console, status_console
 
 __all__ = ["EXIT_USAGE", "UserError", "build_parser", "main", "positive_number", "whole_number"]
 #: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
@@ -76,7 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"inverse-qe {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run one scenario and write its results")
+    run = commands.add_parser(
+        "run",
+        help="run one scenario and write its results",
+        description="Run one scenario for one seed and write every result file (timeseries.csv,"
+        " flows.csv, balances.csv, events.jsonl, summary.json, manifest.json, network.json,"
+        " dashboard.png) into a new directory. The summary is printed on stdout (with --json,"
+        " as JSON); progress goes to stderr.",
+    )
     run.add_argument(
         "scenario",
         nargs="?",
@@ -103,11 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the capex twin (the same scenario and seed without AI spending)",
     )
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
-    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_output_options(run, "the summary")
     run.set_defaults(handler=cmd_run)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(commands)
     return parser
+
+
+def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json`` and ``--quiet``, as every command that writes results has them."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as JSON on stdout (and nothing else there)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress, status or tables: print only where the results are",
+    )
 
 
 def run_output(args: argparse.Namespace, scenario_name: str, seed: int):
@@ -125,7 +150,11 @@ def run_output(args: argparse.Namespace, scenario_name: str, seed: int):
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    """``inverse-qe run``: one scenario, one seed, every output file."""
+    """``inverse-qe run``: one scenario, one seed, every output file.
+
+    The steps: load, check the output, simulate (progress on stderr), write,
+    report on stdout.
+    """
     from inverse_qe.model.bathtub import BathtubModel
     from inverse_qe.results import summary, write_run
     from inverse_qe.twin import without_ai_spending
@@ -134,27 +163,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     seed = scenario.run.seed if args.seed is None else args.seed
     target = run_output(args, scenario.name, seed)
     started = time.perf_counter()
-    arms = [("", scenario)]
+    model = BathtubModel(scenario, seed=seed, weeks=args.weeks)
+    simulate(model, f"[bold]{scenario.name}[/] seed {seed}", quiet=args.quiet)
+    twin = None
     if not args.no_twin:
-        arms.append((" twin without AI spending", without_ai_spending(scenario)))
-    models = []
-    with Progress(
-        TextColumn("[bold]{task.description}[/]"),
-        BarColumn(),
-        TextColumn("week {task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=args.quiet,
-    ) as progress:
-        for label, arm in arms:
-            model = BathtubModel(arm, seed=seed, weeks=args.weeks)
-            task = progress.add_task(f"{scenario.name} seed {seed}{label}", total=model.weeks)
-            while model.running:
-                model.step()
-                progress.advance(task)
-            models.append(model)
-    model, twin = models[0], (models[1] if len(models) > 1 else None)
+        # The same scenario and seed without AI spending: what AI spending did is the gap.
+        twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=args.weeks)
+        simulate(twin, f"[bold]{scenario.name}[/] seed {seed}, twin", quiet=args.quiet)
     elapsed = time.perf_counter() - started
     out = write_run(
         model,
@@ -163,14 +178,42 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         extra_manifest={"overrides": args.overrides, "command": sys.argv, "twin": twin is not None},
         figure=not args.no_figure,
     )
-    if not args.quiet:
-        _print_summary(console, summary(model, twin), elapsed, out)
+    report_run(args, console, summary(model, twin), elapsed, out)
     return 0
 
 
+def simulate(model, label: str, *, quiet: bool = False) -> None:
+    """Step ``model`` to its end with a progress bar on stderr (none when ``quiet``)."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("week {task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=status_console(),
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("run", total=model.weeks)
+        while model.running:
+            model.step()
+            progress.advance(task)
+
+
+def report_run(args: argparse.Namespace, console: Console, s: dict, elapsed: float, out) -> None:
+    """The run's results on stdout: JSON, the path alone (``--quiet``) or the summary."""
+    if args.json:
+        print_json(console, {"command": "run", "results": str(out), "summary": s})
+    elif args.quiet:
+        console.print(str(out), markup=False, highlight=False)
+    else:
+        _print_summary(console, s, elapsed, out)
+
+
 def _print_summary(console: Console, s: dict, elapsed: float, out: Path) -> None:
-    table = Table(
-        title=f"{s['scenario']} · seed {s['seed']} · {s['weeks']} weeks", title_justify="left"
+    table = new_table(
+        console,
+        title=f"{s['scenario']} · seed {s['seed']} · {s['weeks']} weeks",
+        title_justify="left",
     )
     table.add_column("asset")
     table.add_column("total return", justify="right")
@@ -232,8 +275,8 @@ def _capex_effect_lines(effect: dict | None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    console = Console(stderr=False, soft_wrap=True)
-    errors = Console(stderr=True, soft_wrap=True)
+    console = results_console()
+    errors = status_console()
     parser = build_parser()
     args = parser.parse_args(argv)
 

@@ -1,10 +1,18 @@
 """The dashboard in a real browser: Debian's chromium, headless, driven by playwright.
 
-Starts ``inverse_qe.app`` with Solara on a free localhost port, then checks that
-the page loads, that moving a slider changes the model's parameter (read back
-from the settings panel after Reset), that stepping changes the pictures
-(screenshots differ), and that no Python error reaches the page. Every wait is
-bounded; the server is always stopped.
+Starts ``inverse_qe.app`` with Solara on a free localhost port, at the size of a
+classroom projector (1400 x 900), then checks that the page loads with every
+panel and none of Mesa's internal controls, that the charts are large enough to
+read, that a slider shows its value and changes the model (read back from the
+settings in force after Reset), that the stance changes the rule in force, that
+stepping changes the pictures, that Play runs a two-year run in under 30
+seconds with the pictures changing at least twice a second, and that no Python
+error reaches the page. Every wait is bounded; the server is always stopped.
+
+With ``INVERSE_QE_SCREENSHOTS=DIR`` it saves the screenshots the README and the
+lesson show (``app.png``: the default scenario after eight presses of Step;
+``app_charts.png``: the charts after a full run on Play) and the timing of the
+full run (``app_timing.json``) into DIR.
 
 Needs /usr/bin/chromium and Solara's front end cached offline; CI installs both
 with ``.ci/install-browser``.
@@ -12,6 +20,9 @@ with ``.ci/install-browser``.
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import socket
 import subprocess
 import time
@@ -36,6 +47,11 @@ SERVER_START_SECONDS = 90
 PAGE_SECONDS = 90
 #: Text that means a Python error was shown in the page.
 ERROR_MARKERS = ("Traceback", "Exception", "error in step", "Error:")
+#: Mesa's SolaraViz controls a classroom does not need.
+MESA_INTERNALS = ("Play Interval", "Render Interval", "Use Threads", "Time:")
+VIEWPORT = {"width": 1400, "height": 900}
+#: What Play must achieve for a full run.
+PLAY_SECONDS, PICTURES_PER_SECOND = 30.0, 2.0
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +129,7 @@ def page(server):
             executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True, timeout=60_000
         )
         try:
-            tab = browser.new_page(viewport={"width": 1500, "height": 1300})
+            tab = browser.new_page(viewport=VIEWPORT)
             tab.set_default_timeout(PAGE_SECONDS * 1000)
             tab.errors = []
             tab.on("pageerror", lambda error: tab.errors.append(str(error)))
@@ -134,20 +150,75 @@ def _week(tab) -> int:
 
 def _wait_week(tab, week: int) -> None:
     tab.wait_for_function(
-        "w => parseInt(document.querySelector('[data-setting=week]').textContent) === w", arg=week
+        "w => parseInt(document.querySelector('[data-setting=week]')?.textContent) === w", arg=week
     )
 
 
 def _bathtub(tab) -> bytes:
-    return tab.locator("img").first.screenshot()
+    return tab.locator("img[data-panel=bathtub]").screenshot()
 
 
-def test_page_loads_with_every_panel(page):
+def _screenshots() -> Path | None:
+    directory = os.environ.get("INVERSE_QE_SCREENSHOTS")
+    if not directory:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return Path(directory)
+
+
+def test_page_loads_with_every_panel_and_no_mesa_internals(page):
+    from inverse_qe.teaching.panels import PANELS
+
     text = page.inner_text("body")
-    for expected in ("Reset", "Step", "Scenario", "Recycling", "What happened"):
+    for expected in ("Reset", "Step", "Play", "Scenario", "Recycling", "What happened"):
         assert expected.lower() in text.lower()
-    assert page.locator("img").count() >= 4  # bathtub, ducks, water, forced sales
+    for panel in PANELS:
+        assert page.locator(f"img[data-panel={panel.key}]").count() == 1, panel.key
+    assert not [m for m in MESA_INTERNALS if m in text], text[:2000]
     assert _week(page) == 0
+
+
+def test_charts_are_large_enough_for_a_projector(page):
+    from inverse_qe.teaching.panels import PANELS
+
+    for panel in PANELS:
+        width = page.evaluate(
+            "k => document.querySelector(`img[data-panel=${k}]`).getBoundingClientRect().width",
+            panel.key,
+        )
+        assert width >= 500, (panel.key, width)
+
+
+def test_a_slider_shows_its_value_and_changes_the_model(page):
+    before = float(_setting(page, "recycling"))
+    assert page.inner_text("[data-lever=recycling]").startswith("×1.0:")
+    assert "%" in page.inner_text("[data-lever=recycling]")
+    slider = page.locator(".lever-recycling [role=slider]")
+    slider.focus()
+    for _ in range(5):  # step 0.1: x1.0 -> x1.5
+        slider.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('[data-lever=recycling]')?.textContent.startsWith('×1.5')"
+    )
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function(
+        "v => parseFloat(document.querySelector('[data-setting=recycling]').textContent) !== v",
+        arg=before,
+    )
+    assert float(_setting(page, "recycling")) == pytest.approx(1.5 * before, abs=0.006)
+    assert _week(page) == 0
+
+
+def test_the_stance_changes_the_rule_in_force(page):
+    page.locator(".v-select", has_text="Policy stance").click()
+    page.get_by_role("option", name="warsh").click()
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-setting=rule]')?.textContent.startsWith('warsh')"
+    )
+    text = page.inner_text("body")
+    assert "changed by the levers" in text and "policy rule" in text
+    assert "Changes nothing" not in text
 
 
 def test_stepping_changes_the_pictures(page):
@@ -162,21 +233,6 @@ def test_stepping_changes_the_pictures(page):
     assert f"Week {start + 3}" in page.inner_text("body")
 
 
-def test_a_slider_changes_the_model(page):
-    before = float(_setting(page, "recycling"))
-    slider = page.locator(".v-input", has_text="Recycling").locator("[role=slider]")
-    slider.focus()
-    for _ in range(5):  # step 0.1: x1.0 -> x1.5
-        slider.press("ArrowRight")
-    page.get_by_role("button", name="Reset").click()
-    page.wait_for_function(
-        "v => parseFloat(document.querySelector('[data-setting=recycling]').textContent) !== v",
-        arg=before,
-    )
-    assert float(_setting(page, "recycling")) == pytest.approx(1.5 * before, abs=0.006)
-    assert _week(page) == 0
-
-
 def test_no_python_error_reaches_the_page(page, server):
     page.get_by_role("button", name="Step").click()
     page.wait_for_timeout(1500)
@@ -185,3 +241,72 @@ def test_no_python_error_reaches_the_page(page, server):
     assert page.errors == []
     _, log = server
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def test_play_runs_two_years_quickly_with_pictures_changing_often(page, server):
+    # Back to the scenario as written: the stance as in the scenario, recycling x1.0.
+    page.locator(".v-select", has_text="Policy stance").click()
+    page.get_by_role("option", name="as in scenario").click()
+    slider = page.locator(".lever-recycling [role=slider]")
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowLeft")
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("() => document.body.innerText.includes('as written')")
+    _wait_week(page, 0)
+    directory = _screenshots()
+    if directory is not None:  # the lesson's picture: eight presses of Step
+        for n in range(1, 9):
+            page.get_by_role("button", name="Step").click()
+            _wait_week(page, n)
+        page.wait_for_timeout(1500)
+        page.locator("img[data-panel=bathtub]").scroll_into_view_if_needed()
+        page.screenshot(path=str(directory / "app.png"))
+        page.get_by_role("button", name="Reset").click()
+        _wait_week(page, 0)
+    total = int(_setting(page, "week").split()[-1])
+    # Every new bathtub picture is a new <img>: note when each arrives.
+    page.evaluate(
+        """() => {
+          window.__frames = [];
+          new MutationObserver(changes => {
+            for (const change of changes)
+              for (const node of change.addedNodes)
+                if (node.nodeType === 1 && (node.matches('img[data-panel=bathtub]') ||
+                    node.querySelector('img[data-panel=bathtub]')))
+                  window.__frames.push(performance.now());
+          }).observe(document.body, {subtree: true, childList: true});
+        }"""
+    )
+    started = time.monotonic()
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "w => parseInt(document.querySelector('[data-setting=week]')?.textContent) === w",
+        arg=total,
+        timeout=PLAY_SECONDS * 2000,
+    )
+    elapsed = time.monotonic() - started
+    frames = page.evaluate("window.__frames")
+    gaps = [b - a for a, b in itertools.pairwise(frames)]
+    rate = 1000 * len(gaps) / (frames[-1] - frames[0])
+    assert elapsed < PLAY_SECONDS, elapsed
+    assert rate >= PICTURES_PER_SECOND, (rate, gaps)
+    page.wait_for_timeout(1500)
+    text = page.inner_text("body")
+    assert not [m for m in ERROR_MARKERS if m in text]
+    if directory is not None:
+        (directory / "app_timing.json").write_text(
+            json.dumps(
+                {
+                    "weeks": total,
+                    "seconds": round(elapsed, 1),
+                    "pictures": len(frames),
+                    "pictures_per_second": round(rate, 2),
+                    "longest_gap_seconds": round(max(gaps) / 1000, 2),
+                },
+                indent=2,
+            )
+        )
+        page.locator("text=What happened").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(directory / "app_charts.png"))

@@ -30,7 +30,7 @@ import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,14 @@ import pandas as pd
 from inverse_qe.experiments.engine import Experiment, PlannedRun, Runner, make_options, seed_list
 from inverse_qe.experiments.parameters import apply, format_value, lookup, scaled, shifted
 from inverse_qe.experiments.runs import RunSpec, ScenarioSource, make_spec
-from inverse_qe.experiments.stats import bootstrap_interval, paired_difference, ratio_of_means
+from inverse_qe.experiments.stats import (
+    bootstrap_interval,
+    enough_seeds,
+    mean_over_seeds,
+    paired_difference,
+    ratio_of_means,
+    sample_warnings,
+)
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 CAPEX = "hyperscalers.capex"
@@ -59,6 +66,7 @@ class Multiplier:
     qe: dict[str, Any] | None  # QE-equivalent: mean, interval, seeds solved
     qe_seeds: pd.DataFrame | None
     results: Results
+    warnings: list[str] = field(default_factory=list)
 
 
 def capex_overrides(source: ScenarioSource, overrides: Sequence[str], scale: float) -> list[str]:
@@ -166,6 +174,7 @@ def multiplier(
                 qe_limit,
             )
         experiment.checkpoint()
+        warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=["risk_asset_value", "capex_paid", "dry_powder"])
         overall, weekly, per_seed = analyse(results, seed_values, scales)
@@ -195,13 +204,14 @@ def multiplier(
                 f"{source.label}: the capex multiplier on risk-asset value"
                 f" ({len(seed_values)} common seeds, {run_weeks} weeks)",
                 exhaustion,
+                warned,
             )
             written.append("multiplier.png")
         experiment.finish(
             written, {"result": {"overall": overall.to_dict("records"), "qe": qe_summary}}
         )
         experiment.report_failures()
-    return Multiplier(options.out, overall, weekly, per_seed, qe_summary, qe_seeds, results)
+    return Multiplier(options.out, overall, weekly, per_seed, qe_summary, qe_seeds, results, warned)
 
 
 def _arms(runs: pd.DataFrame) -> pd.DataFrame:
@@ -448,13 +458,21 @@ def qe_equivalent(
 def summarise_qe(
     table: pd.DataFrame, per_seed: pd.DataFrame, scale: float, weeks: int
 ) -> dict[str, Any]:
-    """Mean QE-equivalent over the seeds solved, with a bootstrap interval."""
-    solved = table[table["converged"]]["qt_pace"].to_numpy(dtype=float)
+    """Mean QE-equivalent over the seeds solved, with a bootstrap interval.
+
+    One sign convention throughout: the QE-equivalent is a QE pace, positive
+    when capex acts like QE (it lifts risk-asset value as buying that much a
+    week would), negative when it acts like QT. It is minus the QT pace the
+    root-finding adds to the central bank's path (``qt_pace`` per seed).
+    """
+    table["qe_equivalent"] = -table["qt_pace"]
+    solved = table[table["converged"]]["qe_equivalent"].to_numpy(dtype=float)
     summary: dict[str, Any] = {
         "reduced": "without capex" if scale == 0 else f"with capex x{scale:g}",
         "reduced_scale": scale,
         "seeds": len(table),
         "converged": len(solved),
+        "sign": "QE pace in US$bn a week: positive, capex acts like QE; negative, like QT",
         "mean": math.nan,
         "ci_low": math.nan,
         "ci_high": math.nan,
@@ -463,15 +481,13 @@ def summarise_qe(
     if len(solved):
         summary["mean"] = float(solved.mean())
         if len(solved) > 1:
-            low, high = bootstrap_interval(
-                lambda x: np.nanmean(x, axis=-2), solved[:, None], n_resamples=5000
-            )
+            low, high = bootstrap_interval(mean_over_seeds, solved[:, None], n_resamples=5000)
             summary["ci_low"], summary["ci_high"] = float(low[0]), float(high[0])
         else:
             summary["ci_low"] = summary["ci_high"] = summary["mean"]
         capex = per_seed[per_seed["scale"] == scale]["delta_capex"].mean()
-        summary["qt_total"] = summary["mean"] * weeks
-        summary["qt_dollars_per_capex_dollar"] = summary["qt_total"] / capex if capex else math.nan
+        summary["qe_total"] = summary["mean"] * weeks
+        summary["qe_dollars_per_capex_dollar"] = summary["qe_total"] / capex if capex else math.nan
     return summary
 
 
@@ -541,11 +557,12 @@ def _first_exhaustion(results: Results) -> float | None:
 
 def print_multiplier(console, result: Multiplier) -> None:
     """The multiplier over the run per scale, and the QE-equivalent."""
-    from rich.table import Table
-
     from inverse_qe.experiments.stats import format_p
+    from inverse_qe.terminal import new_table
 
-    table = Table(
+    marked = all(enough_seeds(int(n)) for n in result.overall.get("seeds", [0]) if n)
+    table = new_table(
+        console,
         title="Capex multiplier on risk-asset value over the run (US$ per US$ of capex)",
         title_justify="left",
     )
@@ -569,11 +586,11 @@ def print_multiplier(console, result: Multiplier) -> None:
             f"{row['delta_value']:+,.0f} [{row['delta_value_ci_low']:+,.0f},"
             f" {row['delta_value_ci_high']:+,.0f}]",
             f"{row['multiplier']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]",
-            format_p(row["p_value"]),
+            format_p(row["p_value"]) if marked else "–",
             f"{row['share_of_seeds_positive']:.0%}",
         )
     console.print(table)
-    flips = _sign_changes(result.weekly)
+    flips = _sign_changes(result.weekly) if marked else []
     if flips:
         console.print(
             "marginal multiplier (13-week window), 95% interval: " + "; ".join(flips),
@@ -584,14 +601,16 @@ def print_multiplier(console, result: Multiplier) -> None:
         if qe["converged"] == 0:
             console.print(f"QE-equivalent: no seed solved ({qe['seeds']} tried)")
         else:
-            kind = "QT" if qe["mean"] > 0 else "QE"
+            like = "like QE" if qe["mean"] > 0 else "like QT"
             console.print(
-                f"QE-equivalent of capex: {kind} of US${abs(qe['mean']):.2f}bn/week"
-                f" [95% {qe['ci_low']:+.2f}, {qe['ci_high']:+.2f}] added to the run {qe['reduced']}"
-                f" matches the full-capex run's final risk-asset value"
+                f"QE-equivalent of capex: {qe['mean']:+.2f} US$bn a week"
+                f" [95% {qe['ci_low']:+.2f}, {qe['ci_high']:+.2f}] (positive: capex acts like"
+                f" QE; negative: like QT): on average it acts {like}. That QE pace, added to the"
+                f" run {qe['reduced']}, matches the full-capex run's final risk-asset value"
                 f" ({qe['converged']}/{qe['seeds']} seeds solved;"
-                f" US${abs(qe.get('qt_dollars_per_capex_dollar', math.nan)):.2f} of {kind}"
-                " per US$ of capex)"
+                f" {qe.get('qe_dollars_per_capex_dollar', math.nan):+.2f} US$ of QE per US$ of"
+                " capex)",
+                highlight=False,
             )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from inverse_qe.cli import seed_option, weeks_option, whole_number
+from inverse_qe.terminal import print_json, status_console
 
 
 def _fraction(text: str) -> float:
@@ -81,7 +82,16 @@ def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
         help="replace an earlier experiment in --out (it is deleted) instead of refusing",
     )
     execution.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    execution.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+    execution.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as JSON on stdout (and nothing else there)",
+    )
+    execution.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress, status or tables: print only where the results are",
+    )
 
 
 def register(commands) -> None:
@@ -90,7 +100,7 @@ def register(commands) -> None:
         "compare",
         help="Monte Carlo comparison of scenarios on common seeds",
         description="Run each scenario on the same seeds and compare headline metrics: the mean"
-        " and 95%% interval per scenario, and the paired difference to the first scenario with"
+        " and 95% interval per scenario, and the paired difference to the first scenario with"
         " its interval and p-value. Writes comparison.csv and compare.png (fan charts).",
     )
     compare.add_argument(
@@ -208,26 +218,27 @@ def register(commands) -> None:
     regime.set_defaults(handler=cmd_regime)
 
 
-def _execution(args: argparse.Namespace, console: Console) -> dict:
+def _execution(args: argparse.Namespace) -> dict:
+    """The engine's options; its progress, status and warnings go to stderr."""
     return {
         "out": args.out,
         "resume": args.resume,
         "force": args.force,
         "workers": args.workers,
         "scheduler": args.scheduler,
-        "console": console,
+        "console": status_console(),
         "quiet": args.quiet,
         "figures": not args.no_figures,
         "command": ["inverse-qe", *sys.argv[1:]],
     }
 
 
-def _guard(function, console: Console):
+def _guard(function):
     """Run an experiment; after Ctrl-C or SIGTERM, say how to continue (then stop as asked)."""
     try:
         return function()
     except KeyboardInterrupt:
-        console.print(
+        status_console().print(
             "[yellow]interrupted:[/] every finished run is stored; continue with the same"
             " command and --resume"
         )
@@ -245,13 +256,13 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
             first_seed=args.first_seed,
             weeks=args.weeks,
             overrides=args.overrides,
-            **_execution(args, console),
-        ),
-        console,
+            **_execution(args),
+        )
     )
-    if not args.quiet:
-        print_comparison(console, result.table, args.seeds)
-        console.print(f"results: {result.out} (comparison.csv, compare.png, runs/)")
+    if _machine_output(args, console, result, "compare", table=result.table):
+        return 0
+    print_comparison(console, result.table, args.seeds)
+    console.print(f"results: {result.out} (comparison.csv, compare.png, runs/)")
     return 0
 
 
@@ -272,18 +283,20 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
             overrides=args.overrides,
             outputs=args.outputs,
             design_seed=args.design_seed,
-            **_execution(args, console),
-        ),
-        console,
+            **_execution(args),
+        )
     )
-    if not args.quiet:
-        parameters = [c for c in result.points.columns if c not in {"point", "block", "runs"}]
-        outputs = args.outputs or metrics.SWEEP_OUTPUTS
-        parameters = [
-            p for p in parameters if p not in outputs and not p.endswith(("_ci_low", "_ci_high"))
-        ]
-        print_sweep(console, result, outputs, parameters)
-        console.print(f"results: {result.out}")
+    if _machine_output(
+        args, console, result, "sweep", points=result.points, sensitivity=result.sensitivity
+    ):
+        return 0
+    parameters = [c for c in result.points.columns if c not in {"point", "block", "runs"}]
+    outputs = args.outputs or metrics.SWEEP_OUTPUTS
+    parameters = [
+        p for p in parameters if p not in outputs and not p.endswith(("_ci_low", "_ci_high"))
+    ]
+    print_sweep(console, result, outputs, parameters)
+    console.print(f"results: {result.out}")
     return 0
 
 
@@ -302,13 +315,15 @@ def cmd_multiplier(args: argparse.Namespace, console: Console) -> int:
             qe=not args.no_qe,
             qe_scale=args.qe_scale,
             qe_tolerance=args.qe_tolerance,
-            **_execution(args, console),
-        ),
-        console,
+            **_execution(args),
+        )
     )
-    if not args.quiet:
-        print_multiplier(console, result)
-        console.print(f"results: {result.out}")
+    if _machine_output(
+        args, console, result, "multiplier", overall=result.overall, qe_equivalent=result.qe
+    ):
+        return 0
+    print_multiplier(console, result)
+    console.print(f"results: {result.out}")
     return 0
 
 
@@ -326,11 +341,30 @@ def cmd_regime(args: argparse.Namespace, console: Console) -> int:
             scale=args.scale,
             weeks=args.weeks,
             overrides=args.overrides,
-            **_execution(args, console),
-        ),
-        console,
+            **_execution(args),
+        )
     )
-    if not args.quiet:
-        print_regime(console, result)
-        console.print(f"results: {result.out}")
+    if _machine_output(args, console, result, "regime", grid=result.grid):
+        return 0
+    print_regime(console, result)
+    console.print(f"results: {result.out}")
     return 0
+
+
+def _machine_output(args: argparse.Namespace, console: Console, result, command: str, **data):
+    """``--json`` (the results as JSON) or ``--quiet`` (the directory alone); True if printed."""
+    if args.json:
+        print_json(
+            console,
+            {
+                "command": command,
+                "results": str(result.out),
+                "warnings": list(getattr(result, "warnings", [])),
+                **data,
+            },
+        )
+        return True
+    if args.quiet:
+        console.print(str(result.out), markup=False, highlight=False)
+        return True
+    return False

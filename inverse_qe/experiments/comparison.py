@@ -15,7 +15,7 @@ Outputs: ``comparison.csv`` (tidy: one row per metric and scenario) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import pandas as pd
 from inverse_qe.experiments import metrics as mx
 from inverse_qe.experiments.engine import Experiment, PlannedRun, make_options, seed_list
 from inverse_qe.experiments.runs import make_spec
-from inverse_qe.experiments.stats import mean_interval, paired_difference
+from inverse_qe.experiments.stats import mean_interval, paired_difference, sample_warnings
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 FAN_COLUMNS = [
@@ -46,6 +46,7 @@ class Comparison:
     table: pd.DataFrame
     results: Results
     figure: Path | None
+    warnings: list[str] = field(default_factory=list)
 
 
 def arm_names(scenarios: Sequence[str]) -> list[str]:
@@ -108,6 +109,7 @@ def compare(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("compare")
+        warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=_fan_columns(options.out))
         table = comparison_table(results)
@@ -117,11 +119,11 @@ def compare(
         if options.figures and len(results.timeseries):
             from inverse_qe.experiments.figures import fan_chart
 
-            figure = fan_chart(results, options.out / "compare.png")
+            figure = fan_chart(results, options.out / "compare.png", warned)
             outputs.append("compare.png")
         experiment.finish(outputs)
         experiment.report_failures()
-    return Comparison(options.out, table, results, figure)
+    return Comparison(options.out, table, results, figure, warned)
 
 
 def _fan_columns(out: Path) -> list[str]:
@@ -183,18 +185,19 @@ def comparison_table(results: Results) -> pd.DataFrame:
 
 def print_comparison(console, table: pd.DataFrame, seeds: int) -> None:
     """Two rich tables: each scenario's mean ± 95% interval; paired differences to the first."""
-    from rich.table import Table
+    from inverse_qe.experiments.stats import enough_seeds, format_p
+    from inverse_qe.terminal import new_table
 
-    from inverse_qe.experiments.stats import format_p
-
+    marked = enough_seeds(seeds)
     arms = list(dict.fromkeys(table["scenario"]))
-    means = Table(
-        title=f"Mean over {seeds} seeds ± 95% interval", title_justify="left", pad_edge=False
+    means = new_table(
+        console, title=f"Mean over {seeds} seeds ± 95% interval", title_justify="left"
     )
-    diffs = Table(
-        title=f"Paired difference to {arms[0]} (same seeds) ± 95% interval, paired t-test",
+    test = ", paired t-test" if marked else ""
+    diffs = new_table(
+        console,
+        title=f"Paired difference to {arms[0]} (same seeds) ± 95% interval{test}",
         title_justify="left",
-        pad_edge=False,
     )
     for table_ in (means, diffs):
         table_.add_column("metric", no_wrap=True)
@@ -213,13 +216,16 @@ def print_comparison(console, table: pd.DataFrame, seeds: int) -> None:
             if i:
                 half = (row["diff_ci_high"] - row["diff_ci_low"]) / 2
                 covers = row["diff_ci_low"] <= 0 <= row["diff_ci_high"]
-                style = "dim" if covers or not np.isfinite(row["diff"]) else "bold"
-                deltas.append(
-                    f"[{style}]{mx.fmt_diff(metric, row['diff'])} ±{mx.fmt_half(metric, half)}"
-                    f" {format_p(row['p_value'])}[/]"
-                )
+                shown = f"{mx.fmt_diff(metric, row['diff'])} ±{mx.fmt_half(metric, half)}"
+                if marked:
+                    style = "dim" if covers or not np.isfinite(row["diff"]) else "bold"
+                    shown = f"[{style}]{shown} {format_p(row['p_value'])}[/]"
+                deltas.append(shown)
         means.add_row(*cells)
         diffs.add_row(*deltas)
     console.print(means)
     console.print(diffs)
-    console.print("[dim]bold: the interval excludes zero[/]")
+    if marked:
+        console.print("[dim]bold: the interval excludes zero[/]")
+    else:
+        console.print(f"too few seeds ({seeds}) to mark any difference as significant")

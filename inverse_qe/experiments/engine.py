@@ -268,13 +268,16 @@ class SourceBook:
 
 
 def _versions() -> dict[str, str]:
-    import dask
     import mesa
     import numpy
     import pandas
     import pyarrow
     import scipy
 
+    try:  # an extra (inverse-qe[dask]): recorded when installed
+        import dask
+    except ImportError:
+        dask = None
     return {
         "inverse_qe": inverse_qe.__version__,
         "python": platform.python_version(),
@@ -283,7 +286,7 @@ def _versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "pandas": pandas.__version__,
         "pyarrow": pyarrow.__version__,
-        "dask": dask.__version__,
+        "dask": dask.__version__ if dask is not None else "not installed",
     }
 
 
@@ -507,6 +510,12 @@ class Experiment:
         """Print a message unless quiet."""
         if not self.options.quiet:
             self.console.print(message, **kwargs)
+
+    def warn(self, messages: list[str]) -> list[str]:
+        """Print warnings (even when quiet: they qualify the results); returns them."""
+        for message in messages:
+            self.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        return messages
 
     def note_dynamic(self, planned: PlannedRun) -> None:
         """Record a run decided during the experiment (e.g. a root-finding step)."""

@@ -125,9 +125,9 @@ def open_executor(
 def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
     try:
         from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - a declared dependency
+    except ImportError:
         raise ExperimentError(
-            "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+            "--scheduler needs Dask, an optional part of inverse-qe: pip install 'inverse-qe[dask]'"
         ) from None
     cluster = None
     if scheduler == "local":

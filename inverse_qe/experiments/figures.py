@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from inverse_qe.experiments import metrics as mx
@@ -51,6 +52,43 @@ def _wrap(title: str, fig: Figure, fontsize: float) -> str:
 
     width = int(fig.get_figwidth() * 72 / (0.55 * fontsize))
     return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
+#: The colour of a warning printed on a figure.
+WARNING_COLOUR = "#B00020"
+
+
+def _suptitle(fig: Figure, title: str, fontsize: float, warnings: list[str] | None = None) -> None:
+    """The figure's title, top left, with the sample's warnings in red on the lines below it.
+
+    The suptitle holds blank lines where the warnings go (so constrained layout
+    makes room for them) and a red text is laid over those lines.
+    """
+    title = _wrap(title, fig, fontsize)
+    small = 0.85 * fontsize  # fits in the suptitle's blank lines, bold included
+    warned = _wrap(_safe("\n".join(f"WARNING: {w}" for w in warnings or [])), fig, 1.1 * small)
+    heading = fig.suptitle(title, fontsize=fontsize, x=0.01, ha="left", linespacing=1.2)
+    if not warned:
+        return
+    # Points from the heading's top to the first warning line (the title's own height);
+    # anchored to the heading, the warnings follow it wherever the layout puts it.
+    below = heading.get_window_extent(fig.canvas.get_renderer()).height * 72 / fig.dpi + 3
+    heading.set_text(title + "\n " * (warned.count("\n") + 1))
+    fig.add_artist(
+        Annotation(
+            warned,
+            xy=(0, 1),
+            xycoords=heading,
+            xytext=(0, -below),
+            textcoords="offset points",
+            fontsize=small,
+            ha="left",
+            va="top",
+            color=WARNING_COLOUR,
+            fontweight="bold",
+            linespacing=1.2,
+        )
+    )
 
 
 def _style(ax: Axes) -> None:
@@ -88,7 +126,7 @@ def _bands(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
-def fan_chart(results, path: Path) -> Path:
+def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
     """Median and 5-95% band over seeds, per scenario, of the tub, rates and prices."""
     runs = results.runs[results.runs["arm"].notna()][["run_id", "arm", "arm_index"]]
     # A repeated scenario shares its runs with the first copy: attach every arm.
@@ -135,11 +173,8 @@ def fan_chart(results, path: Path) -> Path:
         frameon=False,
         fontsize=10,
     )
-    fig.suptitle(
-        f"Scenario comparison: median and 5–95% band over {seeds} common seeds",
-        fontsize=13,
-        x=0.01,
-        ha="left",
+    _suptitle(
+        fig, f"Scenario comparison: median and 5–95% band over {seeds} common seeds", 13, warnings
     )
     return _save(fig, path)
 
@@ -151,12 +186,44 @@ def _wide(values: pd.Series) -> bool:
 
 
 # -- sweep: response curves and tornado -----------------------------------------------------
+def smooth(x: np.ndarray, y: np.ndarray, at: np.ndarray, bandwidth: float) -> np.ndarray:
+    """A local-linear (Gaussian kernel) regression of ``y`` on ``x``, evaluated ``at``.
+
+    For quasi-random designs the other parameters vary from point to point, so a
+    line through the points (or through bins of them) zigzags with them; the
+    smoother shows the average response to this parameter, the others averaged
+    over their ranges (a main effect).
+    """
+    out = np.full(at.shape, np.nan)
+    for i, x0 in enumerate(at):
+        w = np.exp(-0.5 * ((x - x0) / bandwidth) ** 2)
+        if w.sum() < 1e-12:
+            continue
+        mx_, my_ = np.average(x, weights=w), np.average(y, weights=w)
+        vx = np.average((x - mx_) ** 2, weights=w)
+        slope = np.average((x - mx_) * (y - my_), weights=w) / vx if vx > 1e-300 else 0.0
+        out[i] = my_ + slope * (x0 - mx_)
+    return out
+
+
 def response_curves(
-    frame: pd.DataFrame, parameters: list[str], outputs: list[str], path: Path, title: str
+    frame: pd.DataFrame,
+    parameters: list[str],
+    outputs: list[str],
+    path: Path,
+    title: str,
+    warnings: list[str] | None = None,
+    design: str = "grid",
 ) -> Path:
-    """Each output against each parameter: runs (dots), point means and a binned median."""
-    fig = _new(3.3 * len(parameters) + 0.6, 2.6 * len(outputs) + 0.8)
+    """Each output against each parameter: the runs as dots, and the response.
+
+    A grid design: the median and 5-95% band of the runs at each grid value. A
+    quasi-random design (LHS, Sobol'): a kernel smoother through the runs, no
+    line joining points (their other parameters differ).
+    """
+    fig = _new(3.3 * len(parameters) + 0.6, 2.6 * len(outputs) + 1.0)
     axes = fig.subplots(len(outputs), len(parameters), squeeze=False)
+    grid = True
     for i, output in enumerate(outputs):
         for j, parameter in enumerate(parameters):
             ax = axes[i, j]
@@ -166,95 +233,117 @@ def response_curves(
             ok = np.isfinite(x) & np.isfinite(y)
             x, y = x[ok], y[ok]
             scale = 100.0 if mx.kind(output) in ("fraction", "rate") else 1.0
-            ax.scatter(x, y * scale, s=7, color="#0072B2", alpha=0.25, lw=0)
+            dense = design == "grid"
+            ax.scatter(
+                x,
+                y * scale,
+                s=7 if dense else 12,
+                color="#0072B2",
+                alpha=0.25 if dense else 0.55,
+                lw=0,
+            )
             values = np.unique(x)
-            if values.size <= 12:  # a grid: median and 5-95% band at each value
+            if design == "grid":  # median and 5-95% band at each grid value
                 q = np.array([np.quantile(y[x == v], [0.05, 0.5, 0.95]) for v in values])
-                centre, low, high = values, q[:, 0], q[:, 2]
-                median = q[:, 1]
-            else:  # a quasi-random design: medians in ten bins
-                edges = np.quantile(x, np.linspace(0, 1, 11))
-                which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 9)
-                keep = [b for b in range(10) if np.any(which == b)]
-                centre = np.array([x[which == b].mean() for b in keep])
-                q = np.array([np.quantile(y[which == b], [0.05, 0.5, 0.95]) for b in keep])
-                low, median, high = q[:, 0], q[:, 1], q[:, 2]
-            ax.fill_between(centre, low * scale, high * scale, color="#0072B2", alpha=0.12, lw=0)
-            ax.plot(centre, median * scale, color="#D55E00", lw=2.0)
+                ax.fill_between(
+                    values, q[:, 0] * scale, q[:, 2] * scale, color="#0072B2", alpha=0.12, lw=0
+                )
+                ax.plot(values, q[:, 1] * scale, color="#D55E00", lw=2.0)
+            elif x.size >= 3:
+                grid = False
+                at = np.linspace(values[0], values[-1], 60)
+                bandwidth = 0.15 * (values[-1] - values[0])
+                ax.plot(at, smooth(x, y, at, bandwidth) * scale, color="#D55E00", lw=2.0)
             if i == len(outputs) - 1:
                 ax.set_xlabel(_axis_label(parameter), fontsize=9)
             if j == 0:
                 unit = " (%)" if scale == 100.0 else ""
                 ax.set_ylabel(_safe(mx.label(output)) + unit, fontsize=9)
-    handles = [
-        Line2D([], [], color="#0072B2", marker="o", ls="", alpha=0.5, markersize=4),
-        Line2D([], [], color="#D55E00", lw=2),
-        Patch(color="#0072B2", alpha=0.2),
-    ]
+    dots = Line2D([], [], color="#0072B2", marker="o", ls="", alpha=0.5, markersize=4)
+    if grid:
+        handles = [dots, Line2D([], [], color="#D55E00", lw=2), Patch(color="#0072B2", alpha=0.2)]
+        labels = ["one run", "median at each value", "5–95% of runs"]
+    else:
+        handles = [dots, Line2D([], [], color="#D55E00", lw=2)]
+        labels = [
+            "one run (the other parameters vary)",
+            "average response, smoothed (kernel regression)",
+        ]
     fig.legend(
         handles,
-        ["one run", "median", "5–95% of runs"],
+        labels,
         loc="outside lower center",
-        ncol=3,
+        ncol=len(labels) if len(parameters) > 2 else 1,
         frameon=False,
         fontsize=9,
     )
-    fig.suptitle(_wrap(title, fig, 12), fontsize=12, x=0.01, ha="left")
+    _suptitle(fig, title, 12, warnings)
     return _save(fig, path)
 
 
-def tornado(table: pd.DataFrame, path: Path, title: str) -> Path:
-    """Sobol' first- and total-order indices per parameter, one panel per output."""
+def tornado(table: pd.DataFrame, path: Path, title: str, warnings: list[str] | None = None) -> Path:
+    """Sobol' first- and total-order indices per parameter, one panel per output.
+
+    Every estimate is drawn as it came out, negative ones included (an index is
+    a share of variance, so a negative estimate is estimation noise: its
+    interval shows how much), each with its 95% bootstrap interval.
+    """
     outputs = list(dict.fromkeys(table["output"]))
     parameters = list(dict.fromkeys(table["parameter"]))
     fig = _new(
         4.2 * min(len(outputs), 3) + 0.6,
-        (0.45 * len(parameters) + 1.3) * math.ceil(len(outputs) / 3) + 0.6,
+        (0.55 * len(parameters) + 1.3) * math.ceil(len(outputs) / 3) + 1.0,
     )
     ncols = min(len(outputs), 3)
     axes = fig.subplots(math.ceil(len(outputs) / ncols), ncols, squeeze=False).ravel()
+    values = table[["first_order", "total_order", "first_low", "total_low"]].to_numpy(float)
+    highs = table[["first_order", "total_order", "first_high", "total_high"]].to_numpy(float)
+    lowest = min(float(np.nanmin(values, initial=0.0)), 0.0)
+    highest = max(float(np.nanmax(highs, initial=1.0)), 1.0)
     for ax, output in zip(axes, outputs, strict=False):
         _style(ax)
         rows = table[table["output"] == output].sort_values("total_order")
         y = np.arange(len(rows))
-        total = rows["total_order"].to_numpy()
-        first = rows["first_order"].to_numpy()
-        ax.barh(y, np.clip(total, 0, None), height=0.7, color="#56B4E9", label="total order")
-        ax.barh(y, np.clip(first, 0, None), height=0.38, color="#0072B2", label="first order")
-        for column, offset, colour in (("total", 0.0, "#333333"),):
-            low = rows[f"{column}_low"].to_numpy()
-            high = rows[f"{column}_high"].to_numpy()
-            ok = np.isfinite(low) & np.isfinite(high)
+        for column, offset, colour in (("total", 0.17, "#56B4E9"), ("first", -0.17, "#0072B2")):
+            value = rows[f"{column}_order"].to_numpy(dtype=float)
+            low = rows[f"{column}_low"].to_numpy(dtype=float)
+            high = rows[f"{column}_high"].to_numpy(dtype=float)
+            ax.barh(y + offset, value, height=0.32, color=colour)
+            ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(value)
             ax.errorbar(
-                total[ok],
+                value[ok],
                 y[ok] + offset,
-                xerr=[
-                    np.clip(total[ok] - low[ok], 0, None),
-                    np.clip(high[ok] - total[ok], 0, None),
-                ],
+                xerr=[np.maximum(value[ok] - low[ok], 0), np.maximum(high[ok] - value[ok], 0)],
                 fmt="none",
-                ecolor=colour,
+                ecolor="#333333",
                 elinewidth=1,
                 capsize=2,
             )
+        ax.axvline(0, color="#333333", lw=0.9)
         ax.set_yticks(y, [_pretty(p) for p in rows["parameter"]], fontsize=9)
-        # Indices are shares of variance: beyond 1 is estimation noise, so the axis stops
-        # there and longer whiskers run off its edge.
-        ax.set_xlim(0, 1.05)
+        ax.set_xlim(lowest - 0.05, highest + 0.05)
         ax.set_title(_safe(mx.label(output)), fontsize=10, loc="left")
         ax.set_xlabel("share of the output's variance", fontsize=8.5)
+        first, total = rows["first_order"].to_numpy(float), rows["total_order"].to_numpy(float)
+        if np.any(first > total + 1e-9) or np.any(np.minimum(first, total) < 0):
+            ax.set_xlabel(
+                "share of the output's variance\n(an index below 0, or first above total:"
+                " estimation noise)",
+                fontsize=8.5,
+                color=WARNING_COLOUR,
+            )
     for ax in axes[len(outputs) :]:
         ax.set_visible(False)
     handles = [Patch(color="#56B4E9"), Patch(color="#0072B2"), Line2D([], [], color="#333333")]
     fig.legend(
         handles,
         ["total order (with interactions)", "first order (alone)", "95% bootstrap interval"],
-        loc="outside upper right",
+        loc="outside lower center",
         ncol=3,
         frameon=False,
         fontsize=9,
     )
-    fig.suptitle(_wrap(title, fig, 12), fontsize=12, x=0.01, ha="left")
+    _suptitle(fig, title, 12, warnings)
     return _save(fig, path)
 
 
@@ -273,6 +362,7 @@ def multiplier_figure(
     path: Path,
     title: str,
     exhaustion_week: float | None,
+    warnings: list[str] | None = None,
 ) -> Path:
     """Capex multiplier week by week and over the run; the QE-equivalent of capex."""
     fig = _new(14, 8.6)
@@ -386,7 +476,7 @@ def multiplier_figure(
         ax_qe.axvline(0, color="#333333", lw=0.9)
         jitter = rng.uniform(-0.15, 0.15, len(found))
         ax_qe.scatter(
-            found["qt_pace"], jitter, s=18, color="#009E73", alpha=0.6, lw=0, label="one seed"
+            -found["qt_pace"], jitter, s=18, color="#009E73", alpha=0.6, lw=0, label="one seed"
         )
         if math.isfinite(qe["mean"]):
             ax_qe.errorbar(
@@ -402,20 +492,20 @@ def multiplier_figure(
         ax_qe.set_ylim(-0.6, 0.6)
         ax_qe.set_yticks([])
         ax_qe.set_xlabel(
-            "constant QT pace added to the central bank's path, US\\$bn per week (negative: QE)",
+            "QE-equivalent: constant QE pace, US\\$bn per week"
+            " (positive: capex acts like QE; negative: like QT)",
             fontsize=9,
         )
-        kind = "QT" if qe["mean"] > 0 else "QE"
         ax_qe.set_title(
-            f"QE-equivalent of capex: {kind} of US\\${abs(qe['mean']):.1f}bn a week"
+            f"QE-equivalent of capex: {qe['mean']:+.1f} US\\$bn a week"
             f" (95% interval {qe['ci_low']:+.1f} to {qe['ci_high']:+.1f};"
-            f" {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant QT which, added to the"
-            f" run {qe['reduced']}, matches the full-capex run's end value",
+            f" {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant QE pace which, added to"
+            f" the run {qe['reduced']}, matches the full-capex run's end value",
             fontsize=10,
             loc="left",
         )
         ax_qe.legend(fontsize=8.5, frameon=False, loc="upper right")
-    fig.suptitle(_wrap(title, fig, 13), fontsize=13, x=0.01, ha="left")
+    _suptitle(fig, title, 13, warnings)
     return _save(fig, path)
 
 
@@ -432,9 +522,21 @@ def _clip_to_bands(ax: Axes, rows: pd.DataFrame) -> None:
 
 # -- regime map -----------------------------------------------------------------------------
 def regime_map(
-    grid: pd.DataFrame, path: Path, title: str, x: str, y: str, mark: tuple[float, float] | None
+    grid: pd.DataFrame,
+    path: Path,
+    title: str,
+    x: str,
+    y: str,
+    mark: tuple[float, float] | None,
+    *,
+    warnings: list[str] | None = None,
+    marked: bool = True,
 ) -> Path:
-    """Heat map of the capex multiplier over the grid, with its zero contour."""
+    """Heat map of the capex multiplier over the grid, with its zero contour.
+
+    With ``marked``, dots mark the points whose interval excludes zero and crosses
+    the others; without (too few seeds), nothing is marked.
+    """
     from matplotlib.colors import TwoSlopeNorm
 
     xs = np.sort(grid[x].unique())
@@ -454,7 +556,7 @@ def regime_map(
         ax.contour(xs, ys, z, levels=[0.0], colors="#111111", linewidths=2.2)
     significant = grid[(grid["ci_low"] > 0) | (grid["ci_high"] < 0)]
     unclear = grid[~grid.index.isin(significant.index)]
-    for frame, marker in ((significant, "."), (unclear, "x")):
+    for frame, marker in ((significant, "."), (unclear, "x")) if marked else ():
         if len(frame):
             ax.scatter(
                 frame[x],
@@ -480,14 +582,16 @@ def regime_map(
         ax.scatter(*mark, marker="*", s=260, color="#F0E442", edgecolor="#111111", lw=1.0, zorder=5)
     ax.set_xlabel(_axis_label(x), fontsize=10)
     ax.set_ylabel(_axis_label(y), fontsize=10)
-    handles = [
-        Line2D([], [], color="#111111", lw=2),
-        Line2D([], [], marker=".", ls="", color="#222222", markersize=8),
-        Line2D([], [], marker="x", ls="", color="#222222", markersize=6),
-    ]
+    handles = [Line2D([], [], color="#111111", lw=2)]
     crosses = bool(finite.size) and finite.min() < 0 < finite.max()
     boundary = "regime boundary (multiplier = 0)" if crosses else "no sign change on this grid"
-    labels = [boundary, "95% interval excludes 0", "interval covers 0"]
+    labels = [boundary]
+    if marked:
+        handles += [
+            Line2D([], [], marker=".", ls="", color="#222222", markersize=8),
+            Line2D([], [], marker="x", ls="", color="#222222", markersize=6),
+        ]
+        labels += ["95% interval excludes 0", "interval covers 0"]
     if mark is not None:
         handles.append(
             Line2D(
@@ -505,6 +609,8 @@ def regime_map(
         frameon=False,
     )
     ax.set_title(title, fontsize=11.5, loc="left")
+    if warnings:
+        _suptitle(fig, "", 11.5, warnings)
     return _save(fig, path)
 
 

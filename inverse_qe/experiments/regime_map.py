@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,12 @@ from inverse_qe.experiments.parameters import (
     point_overrides,
 )
 from inverse_qe.experiments.runs import ScenarioSource, make_spec
-from inverse_qe.experiments.stats import bootstrap_interval, ratio_of_means
+from inverse_qe.experiments.stats import (
+    bootstrap_interval,
+    enough_seeds,
+    ratio_of_means,
+    sample_warnings,
+)
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 
@@ -47,6 +52,7 @@ class RegimeMap:
     y: str
     scenario_point: tuple[float, float] | None
     results: Results
+    warnings: list[str] = field(default_factory=list)
 
 
 def scenario_growth(source: ScenarioSource, overrides: Sequence[str]) -> float:
@@ -160,6 +166,7 @@ def regime(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("regime")
+        warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         grid = regime_table(results, x_axis.label, y_axis.label, scale)
@@ -182,11 +189,13 @@ def regime(
                 x_axis.label,
                 y_axis.label,
                 mark,
+                warnings=warned,
+                marked=enough_seeds(len(seed_values)),
             )
             written.append("regime.png")
         experiment.finish(written)
         experiment.report_failures()
-    return RegimeMap(options.out, grid, x_axis.label, y_axis.label, mark, results)
+    return RegimeMap(options.out, grid, x_axis.label, y_axis.label, mark, results, warned)
 
 
 def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame:
@@ -220,7 +229,9 @@ def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame
                 "share_of_seeds_positive": float(np.mean(per_seed > 0)),
             }
         row["sign"] = (
-            "positive"
+            "too few seeds"
+            if not enough_seeds(row["seeds"])
+            else "positive"
             if row.get("ci_low", math.nan) > 0
             else "negative"
             if row.get("ci_high", math.nan) < 0
@@ -232,14 +243,17 @@ def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame
 
 def print_regime(console, result: RegimeMap) -> None:
     """The grid as a matrix of multipliers (rows: y from high to low)."""
-    from rich.table import Table
+    from inverse_qe.terminal import new_table
 
     grid = result.grid
     xs = sorted(grid[result.x].unique())
     ys = sorted(grid[result.y].unique(), reverse=True)
-    table = Table(
+    marked = bool(len(grid)) and enough_seeds(int(grid["seeds"].min()))
+    table = new_table(
+        console,
         title=f"capex multiplier (US$ of risk-asset value per US$ of capex); rows {result.y},"
-        f" columns {result.x}; bold: 95% interval excludes 0",
+        f" columns {result.x}; "
+        + ("bold: 95% interval excludes 0" if marked else "too few seeds to mark significance"),
         title_justify="left",
     )
     table.add_column(f"{result.y} \\ {result.x}", justify="right")
@@ -254,7 +268,7 @@ def print_regime(console, result: RegimeMap) -> None:
                 continue
             value = row["multiplier"].iloc[0]
             colour = "blue" if value > 0 else "red"
-            bold = "bold " if row["sign"].iloc[0] != "unclear" else ""
+            bold = "bold " if row["sign"].iloc[0] in ("positive", "negative") else ""
             cells.append(f"[{bold}{colour}]{value:+.2f}[/]")
         table.add_row(*cells)
     console.print(table)

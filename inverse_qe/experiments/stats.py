@@ -16,6 +16,33 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
+#: Fewer seeds than this: intervals are rough, so results say so and mark nothing significant.
+MIN_SEEDS = 10
+#: A Sobol' base sample smaller than this: the indices are dominated by estimation noise.
+MIN_SOBOL_N = 64
+
+
+def enough_seeds(seeds: int) -> bool:
+    """Whether ``seeds`` seeds are enough to mark a difference as significant."""
+    return seeds >= MIN_SEEDS
+
+
+def sample_warnings(seeds: int, *, sobol_n: int | None = None) -> list[str]:
+    """Warnings for a sample too small to support the intervals and indices it reports."""
+    found = []
+    if seeds < MIN_SEEDS:
+        found.append(
+            f"only {seeds} seed{'s' if seeds != 1 else ''} (fewer than {MIN_SEEDS}): the 95%"
+            " intervals are rough and nothing is marked significant; use --seeds"
+            f" {MIN_SEEDS} or more for conclusions"
+        )
+    if sobol_n is not None and sobol_n < MIN_SOBOL_N:
+        found.append(
+            f"Sobol' base sample n = {sobol_n} (below {MIN_SOBOL_N}): the indices are mostly"
+            f" estimation noise (they can come out negative, or first above total order); use"
+            f" --runs {MIN_SOBOL_N} or more"
+        )
+    return found
 
 
 def mean_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float]:
@@ -99,48 +126,86 @@ def bootstrap_interval(
     level: float = LEVEL,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap over seeds, resampling rows of every sample together.
+    """Bootstrap interval over seeds (:func:`scipy.stats.bootstrap`), pairs resampled together.
+
+    BCa (bias-corrected and accelerated) where it is defined; where it is not
+    (every resample equal, or too few distinct values for the jackknife), the
+    percentile interval of the same resamples.
 
     Args:
-        statistic: ``f(*resampled) -> value`` where each resampled array has the
-            seeds on axis 0 (and a leading resample axis: shape ``(B, S, ...)``);
-            it must reduce over axis 1.
-        samples: arrays with the seeds on axis 0, all the same length (paired).
+        statistic: ``f(*samples, axis) -> value``, reducing over ``axis`` (the seeds),
+            e.g. :func:`ratio_of_means`.
+        samples: arrays with the seeds on axis 0, all the same length (paired:
+            seed ``s`` of every sample is resampled together).
         n_resamples: number of bootstrap resamples.
         level: coverage of the interval.
         seed: the resampling's seed (results are reproducible).
 
     Returns:
-        ``(low, high)`` with the statistic's shape.
+        ``(low, high)`` with the statistic's shape (NaN where it is undefined).
     """
+    low = high = None
+    for method in ("BCa", "percentile"):
+        low_m, high_m = _scipy_bootstrap(statistic, samples, n_resamples, level, seed, method)
+        if low is None:
+            low, high = low_m, high_m
+        else:  # fill in what BCa could not give
+            missing = ~(np.isfinite(low) & np.isfinite(high))
+            low, high = np.where(missing, low_m, low), np.where(missing, high_m, high)
+        if np.isfinite(low).all() and np.isfinite(high).all():
+            break
+    return low, high
+
+
+def _scipy_bootstrap(statistic, samples, n_resamples, level, seed, method):
     n = samples[0].shape[0]
-    rng = np.random.default_rng(seed)
-    # In chunks, so a week-by-week statistic over many seeds stays small in memory.
-    values = []
-    chunk = max(1, min(n_resamples, 2_000_000 // max(1, np.prod(samples[0].shape))))
-    done = 0
-    while done < n_resamples:
-        size = min(chunk, n_resamples - done)
-        index = rng.integers(0, n, size=(size, n))
-        values.append(np.asarray(statistic(*(s[index] for s in samples))))
-        done += size
-    distribution = np.concatenate(values, axis=0)
-    alpha = (1 - level) / 2
+    shape = np.shape(statistic(*samples, axis=0))
+    nan = np.full(shape, math.nan)
+    if n < 2:
+        return nan, nan.copy()
+    # Memory: each batch holds batch x (every element of the samples).
+    batch = max(1, min(n_resamples, 4_000_000 // max(1, int(np.prod(samples[0].shape)))))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN weeks stay NaN
-        lows = np.nanquantile(distribution, alpha, axis=0)
-        highs = np.nanquantile(distribution, 1 - alpha, axis=0)
-    return lows, highs
+        # Degenerate data (all resamples equal), all-NaN weeks: NaN here, handled by the caller.
+        warnings.simplefilter("ignore")
+        try:
+            result = stats.bootstrap(
+                samples,
+                statistic,
+                n_resamples=n_resamples,
+                batch=batch,
+                vectorized=True,
+                paired=len(samples) > 1,
+                axis=0,
+                confidence_level=level,
+                method=method,
+                rng=np.random.default_rng(seed),
+            )
+        except (ValueError, FloatingPointError, ZeroDivisionError):
+            return nan, nan.copy()
+    interval = result.confidence_interval
+    return (
+        np.asarray(interval.low, dtype=float).reshape(shape),
+        np.asarray(interval.high, dtype=float).reshape(shape),
+    )
 
 
-def ratio_of_means(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``mean(numerator) / mean(denominator)`` over axis -2 of ``(..., S, T)`` arrays.
+def mean_over_seeds(sample: np.ndarray, axis: int = 0) -> np.ndarray:
+    """The mean over seeds (NaNs left out): a statistic for :func:`bootstrap_interval`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(sample, axis=axis)
+
+
+def ratio_of_means(numerator: np.ndarray, denominator: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``mean(numerator) / mean(denominator)`` over ``axis`` (the seeds), NaNs left out.
 
     Used for per-dollar multipliers: the aggregate change in value divided by
     the aggregate change in capex (robust when a seed's capex change is small).
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nanmean(numerator, axis=-2) / np.nanmean(denominator, axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(numerator, axis=axis) / np.nanmean(denominator, axis=axis)
 
 
 def format_p(p: float) -> str:

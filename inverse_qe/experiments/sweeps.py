@@ -25,7 +25,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from inverse_qe.experiments import metrics as mx
 from inverse_qe.experiments.engine import Experiment, PlannedRun, make_options, seed_list
 from inverse_qe.experiments.parameters import Axis, parse_axis, point_overrides
 from inverse_qe.experiments.runs import ScenarioSource, execute_run, make_spec
-from inverse_qe.experiments.stats import mean_interval
+from inverse_qe.experiments.stats import mean_interval, sample_warnings
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
 
 SAMPLES = ("grid", "lhs", "sobol")
@@ -51,6 +51,7 @@ class Sweep:
     points: pd.DataFrame
     sensitivity: pd.DataFrame | None
     results: Results
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -189,6 +190,9 @@ def sweep(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("sweep")
+        warned = experiment.warn(
+            sample_warnings(len(seed_values), sobol_n=design.n if sample == "sobol" else None)
+        )
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)
         table = sweep_table(results, names)
@@ -208,7 +212,9 @@ def sweep(
                 f"{source.label}: response of the outputs to {', '.join(names)}"
                 f" ({sample}, {points} points × {len(seed_values)} seeds)"
             )
-            response_curves(table, names, chosen, options.out / "sweep.png", title)
+            response_curves(
+                table, names, chosen, options.out / "sweep.png", title, warned, design=sample
+            )
             written.append("sweep.png")
             if sensitivity is not None and sensitivity["total_order"].notna().any():
                 tornado(
@@ -216,11 +222,12 @@ def sweep(
                     options.out / "sensitivity.png",
                     f"{source.label}: Sobol' sensitivity indices"
                     f" (n = {design.n}, {points} points × {len(seed_values)} seeds)",
+                    warned,
                 )
                 written.append("sensitivity.png")
         experiment.finish(written)
         experiment.report_failures()
-    return Sweep(options.out, table, point_table, sensitivity, results)
+    return Sweep(options.out, table, point_table, sensitivity, results, warned)
 
 
 def _plan(
@@ -337,17 +344,29 @@ def sobol_table(
                 "total_high",
             ):
                 row[key] = float(result[key][i]) if result else math.nan
-            row["note"] = problem or ""
+            row["note"] = problem or _noise_note(row)
             rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _noise_note(row: dict) -> str:
+    """Say when an index is impossible as a share of variance: estimation noise, not a finding."""
+    first, total = row["first_order"], row["total_order"]
+    if min(first, total) < 0:
+        return "negative index: estimation noise (more runs needed)"
+    if first > total:
+        return "first order above total order: estimation noise (more runs needed)"
+    return ""
+
+
 def print_sweep(console, result: Sweep, outputs: list[str], parameters: list[str]) -> None:
     """The per-point table (first 25 points) and the Sobol' indices, if any."""
-    from rich.table import Table
+    from inverse_qe.terminal import new_table
 
     points = result.points
-    view = Table(title=f"{len(points)} design points (mean over seeds)", title_justify="left")
+    view = new_table(
+        console, title=f"{len(points)} design points (mean over seeds)", title_justify="left"
+    )
     for p in parameters:
         view.add_column(p, justify="right")
     for o in outputs:
@@ -358,7 +377,8 @@ def print_sweep(console, result: Sweep, outputs: list[str], parameters: list[str
     if len(points) > 25:
         console.print(f"... {len(points) - 25} more in sweep_points.csv")
     if result.sensitivity is not None:
-        sens = Table(
+        sens = new_table(
+            console,
             title="Sobol' indices: share of each output's variance (95% bootstrap interval)",
             title_justify="left",
         )

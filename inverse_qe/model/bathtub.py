@@ -28,12 +28,14 @@ from inverse_qe.agents.supplier import Suppliers
 from inverse_qe.agents.treasury import Treasury
 from inverse_qe.agents.value_investor import ValueInvestors
 from inverse_qe.model.clearing import CauseTracker, clear, place_new_issues
+from inverse_qe.model.collector import RecorderCollector
 from inverse_qe.model.events import EventLog
 from inverse_qe.model.ledger import Holder, Ledger
 from inverse_qe.model.liquidity import net_liquidity, water_rows
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
+from inverse_qe.scenarios.loader import as_scenario
 from inverse_qe.scenarios.schema import Scenario
 
 #: Bound on clearing rounds within one week (funding, then margin cascade).
@@ -85,7 +87,8 @@ class BathtubModel(mesa.Model):
     """Hyperscalers, sovereign funds, hedge funds, households, a treasury and a central bank.
 
     Args:
-        scenario: a validated :class:`~inverse_qe.scenarios.schema.Scenario`.
+        scenario: a validated :class:`~inverse_qe.scenarios.schema.Scenario`, or a
+            built-in name or ``.toml`` path to load (what ``mesa.batch_run`` passes).
         seed: the run's seed (default: the scenario's ``run.seed``). Separate
             streams are derived from it for news, fund heterogeneity and
             shuffling, so scenarios compared on the same seed share their news
@@ -97,13 +100,14 @@ class BathtubModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str,
         seed: int | None = None,
         weeks: int | None = None,
         *,
         rng: int | np.random.Generator | None = None,
         check_invariants: bool = True,
     ) -> None:
+        scenario = as_scenario(scenario)
         seed = run_seed(scenario, seed, rng)
         super().__init__(rng=np.random.default_rng([seed, 0]))
         self.config = scenario
@@ -132,6 +136,8 @@ class BathtubModel(mesa.Model):
         self.opening_risk_value = self.risk_asset_value()
         self.recorder = Recorder(self)
         self.recorder.record()
+        # Mesa's DataCollector, read from the recorder's rows (batch_run, plots).
+        self.datacollector = RecorderCollector(self.recorder)
         self.running = True
 
     # -- construction ----------------------------------------------------------------------
@@ -264,6 +270,9 @@ class BathtubModel(mesa.Model):
     # -- the week --------------------------------------------------------------------------
     def step(self) -> None:
         """Advance one week: the phases in their fixed order."""
+        if self.week >= self.weeks:  # over: Mesa's run_for may ask for more weeks than the run has
+            self.running = False
+            return
         self.week += 1
         self.ledger.week = self.week
         self._policy()
@@ -374,6 +383,7 @@ class BathtubModel(mesa.Model):
         self._update_money_demand()
         m.set_depth(net_liquidity(self) / self.config.markets.dry_powder_reference)
         self.recorder.record()
+        self.datacollector.collect(self)
         if self.check_invariants:
             self.ledger.check()
 

@@ -8,17 +8,27 @@ import tomllib
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from inverse_qe.scenarios.loader import ScenarioError, builtin_names, load, resolve, validate
 
 
 def register(commands) -> None:
     """Add the scenario subcommands to the CLI."""
-    listing = commands.add_parser("list", help="list the built-in scenarios")
+    listing = commands.add_parser(
+        "list",
+        help="list the built-in scenarios",
+        description="The built-in scenarios, each with what it represents. Run one with"
+        " `inverse-qe run NAME`; see it fully resolved with `inverse-qe show NAME`.",
+    )
     listing.set_defaults(handler=cmd_list)
 
-    show = commands.add_parser("show", help="print a scenario fully resolved, as TOML")
+    show = commands.add_parser(
+        "show",
+        help="print a scenario fully resolved, as TOML",
+        description="A scenario with everything it extends merged and the overrides applied, as"
+        " TOML that loads back to the same scenario; the source of each magnitude is in its"
+        " [sources] table.",
+    )
     show.add_argument("scenario", help="built-in name or path to a .toml file")
     show.add_argument(
         "--set",
@@ -30,11 +40,22 @@ def register(commands) -> None:
     )
     show.set_defaults(handler=cmd_show)
 
-    check = commands.add_parser("validate", help="check scenario files; exit 2 if any is invalid")
+    check = commands.add_parser(
+        "validate",
+        help="check scenario files; exit 2 if any is invalid",
+        description="Load and validate each scenario file (extends merged, every field in its"
+        " range, the opening balance sheets buildable) and report every problem found, file by"
+        " file. Exit status 0 if all are valid, 2 otherwise.",
+    )
     check.add_argument("files", nargs="+", help="scenario files or built-in names")
     check.set_defaults(handler=cmd_validate)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="The JSON Schema of scenario files, with each field's range and its reason:"
+        " point an editor at it for completion and checking as you type.",
+    )
     schema.add_argument("--out", type=Path, help="write it to a file instead")
     schema.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     schema.set_defaults(handler=cmd_schema)
@@ -42,7 +63,9 @@ def register(commands) -> None:
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe list``: built-in scenarios with a line each."""
-    table = Table(title="built-in scenarios", title_justify="left", show_lines=False)
+    from inverse_qe.terminal import new_table
+
+    table = new_table(console, title="built-in scenarios", title_justify="left")
     table.add_column("name", style="bold")
     table.add_column("what it represents")
     for name in builtin_names():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import os
 import re
 import tomllib
 from importlib import resources
@@ -107,11 +108,12 @@ def _locate(name_or_path: str, relative_to: Path | None = None) -> tuple[str, st
     for candidate in candidates:
         if candidate.exists():
             raise ScenarioError(str(candidate), ["is a directory, not a scenario file"])
-    close = difflib.get_close_matches(name_or_path, builtin_names(), n=1)
+    runnable = [n for n in builtin_names() if not n.startswith("_")]  # as `list` shows them
+    close = difflib.get_close_matches(name_or_path, runnable, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ScenarioError(
         name_or_path,
-        [f"no such scenario file or built-in name{hint} (built-ins: {', '.join(builtin_names())})"],
+        [f"no such scenario file or built-in name{hint} (built-ins: {', '.join(runnable)})"],
     )
 
 
@@ -446,3 +448,18 @@ def _list_index(label: str, items: list, key: str, where: str) -> int:
         if isinstance(item, dict) and item.get("name") == key:
             return i
     raise ScenarioError(label, [f"--set {where}: no item {key!r} (use an index or a name)"])
+
+
+def as_scenario(scenario: Scenario | str | os.PathLike) -> Scenario:
+    """A validated scenario as it is, or a built-in name or file path loaded.
+
+    Lets a model be built from a name, as ``mesa.batch_run`` passes parameters.
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load(os.fspath(scenario))
+    raise TypeError(
+        "scenario must be a Scenario, a built-in name or a .toml path,"
+        f" not {type(scenario).__name__}"
+    )

@@ -7,6 +7,7 @@ Heavy libraries (matplotlib, solara) are imported inside the handlers, so
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import os
@@ -38,7 +39,9 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
         "scenario",
         nargs="?",
         default=DEFAULT_SCENARIO,
-        help=f"built-in scenario name or path to a .toml file (default: {DEFAULT_SCENARIO})",
+        metavar="SCENARIO|RUN_DIR",
+        help="built-in scenario name, path to a .toml file, or a directory `inverse-qe run`"
+        f" wrote (read, not run again) (default: {DEFAULT_SCENARIO})",
     )
     parser.add_argument("--seed", type=seed_option, help="random seed (default: the scenario's)")
     parser.add_argument("--weeks", type=weeks_option, help="run length in weeks (1 to 5200)")
@@ -108,7 +111,8 @@ def register(commands) -> None:
     app = commands.add_parser(
         "app",
         help="start the interactive dashboard in the browser",
-        description="Serve the teaching dashboard (Mesa SolaraViz). It listens on 127.0.0.1 "
+        description="Serve the classroom dashboard (Solara around the Mesa model; needs the viz"
+        " extra). It listens on 127.0.0.1 "
         "only, unless --host says otherwise.",
     )
     app.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
@@ -118,15 +122,46 @@ def register(commands) -> None:
     app.set_defaults(handler=cmd_app)
 
 
+def _recorded(args: argparse.Namespace):
+    """The run in ``args.scenario`` if it names a run directory (``None`` for a scenario)."""
+    from inverse_qe.recorded import is_run_directory, read_run
+
+    if hasattr(args, "recorded_run"):
+        return args.recorded_run
+    if not is_run_directory(args.scenario):
+        return None
+    given = [
+        option
+        for option, value in (("--seed", args.seed), ("--weeks", args.weeks), ("--set", None))
+        if value is not None or (option == "--set" and args.overrides)
+    ]
+    if given:
+        raise UserError(
+            f"{args.scenario} is a run directory, read as it was written: {', '.join(given)}"
+            " apply to a scenario that is run (give its name or .toml file instead)"
+        )
+    args.recorded_run = read_run(args.scenario)
+    return args.recorded_run
+
+
 def _scenario(args: argparse.Namespace):
-    return load(args.scenario, args.overrides)
+    """The scenario to run, or the scenario a run directory recorded."""
+    recorded = _recorded(args)
+    return recorded.scenario if recorded is not None else load(args.scenario, args.overrides)
 
 
 def _run_model(args: argparse.Namespace, scenario=None):
+    """The finished model: read from a run directory, or run now (progress on stderr)."""
+    recorded = _recorded(args)
+    if recorded is not None:
+        return recorded.model
+    from inverse_qe.cli import simulate
     from inverse_qe.model.bathtub import BathtubModel
 
     scenario = _scenario(args) if scenario is None else scenario
-    return BathtubModel(scenario, seed=args.seed, weeks=args.weeks).run()
+    model = BathtubModel(scenario, seed=args.seed, weeks=args.weeks)
+    simulate(model, f"simulating [bold]{scenario.name}[/]", quiet=getattr(args, "quiet", False))
+    return model
 
 
 def _default_file(scenario_name: str, what: str, suffix: str) -> Path:
@@ -189,10 +224,33 @@ def cmd_animate(args: argparse.Namespace, console: Console) -> int:
             tub_figure(model, week=week, out=temporary, dpi=max(args.dpi, 100.0))
         console.print(f"written: {out} (week {week})")
         return 0
-    with console.status(f"drawing {model.week // args.every + 1} frames"), target.writing() as tmp:
-        animate(model, tmp, every=args.every, fps=args.fps, dpi=args.dpi)
+    with _frames_progress() as progress, target.writing() as tmp:
+        animate(model, tmp, every=args.every, fps=args.fps, dpi=args.dpi, progress=progress)
     console.print(f"written: {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+@contextlib.contextmanager
+def _frames_progress():
+    """A progress bar on stderr for the frames of an animation; yields ``update(done, total)``."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from inverse_qe.terminal import status_console
+
+    with Progress(
+        TextColumn("drawing frames"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=status_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("frames", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def cmd_flows(args: argparse.Namespace, console: Console) -> int:
@@ -252,8 +310,38 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def check_dashboard_installed() -> None:
+    """Refuse to start without the ``viz`` extra (Solara), saying how to install it."""
+    import importlib.util
+
+    if importlib.util.find_spec("solara") is None:
+        raise UserError(
+            "the dashboard needs the optional viz part of inverse-qe (Solara), which is not"
+            " installed: pip install 'inverse-qe[viz]' (or make test, which installs it)"
+        )
+
+
+def missing_front_end() -> str | None:
+    """A warning if Solara's browser code is not cached (offline, the page would stay blank)."""
+    from inverse_qe.teaching import assets
+
+    missing = assets.missing()
+    if not missing:
+        return None
+    names = ", ".join(f"{p}@{v}" for p, v in missing)
+    return (
+        f"Solara's browser code is not cached in {assets.cache_dir()} (missing {names}). The"
+        " browser will fetch it from a CDN the first time; without internet access the page"
+        " stays blank. To cache it (needs npm): python -m inverse_qe.teaching.assets"
+    )
+
+
 def cmd_app(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe app``: serve the dashboard until Ctrl-C."""
+    from inverse_qe.terminal import status_console
+
+    check_dashboard_installed()
+    status = status_console()
     host = args.host.strip()
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -261,10 +349,13 @@ def cmd_app(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"--host {host!r} is not an IP address or 'localhost'") from None
     check_port("127.0.0.1" if host == "localhost" else host, args.port)
     if not loopback:
-        console.print(
+        status.print(
             f"[yellow]warning:[/] listening on {host}: other machines that can reach it can "
             "use the dashboard"
         )
+    warning = missing_front_end()
+    if warning:
+        status.print(f"[yellow]warning:[/] {warning}", highlight=False)
     command, env = app_command(host, args.port)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"the dashboard: http://{shown}:{args.port}   (Ctrl-C to stop)")

@@ -70,6 +70,15 @@ _TAP_LABELS = {
     "new capital": "new capital\n(oil)",
     "new credit": "new\ncredit",
 }
+#: The classroom picture's tap names: one short word each, so large text fits.
+_SHORT_TAP_LABELS = {
+    "fiscal & savings": "fiscal",
+    "hyperscaler earnings": "earnings",
+    "new capital": "oil",
+    "new credit": "credit",
+}
+#: Width of the picture without its key (the classroom dashboard shows the key as text).
+CLASSROOM_WIDTH = 19.2
 _DUCK_LABELS = {
     "hyperscaler_bonds": "hyperscaler\nbonds",
     "memory": "memory\nmakers",
@@ -212,8 +221,10 @@ def _scale(model, flows: TubFlows, *, full_run: bool) -> TubScale:
     capacity = 1.15 * seen if full_run else max(1.3 * water[0], 1.1 * seen)
     every = np.concatenate([flows.taps.ravel(), flows.drains.ravel()])
     every = every[every > 1e-9]
-    # Robust cap: the busiest ordinary weeks set the widest pipe; a crash week saturates it.
-    flow_cap = float(np.quantile(every, 0.95)) if every.size else 1.0
+    # The largest flow of the run gets the widest pipe, so every pipe is drawn to one scale
+    # (a running model cannot know its largest flow yet: bigger ones are drawn at the widest,
+    # as the key says).
+    flow_cap = float(every.max()) if every.size else 1.0
     if not full_run:
         flow_cap = max(flow_cap, 40.0)
     rrp_capacity = max(
@@ -273,9 +284,18 @@ def _asset_colours(names: list[str]) -> dict[str, str]:
 
 
 def _pipe_width(flow: float, scale: TubScale, widest: float = 1.0) -> float:
+    """A pipe's width: its area (width squared) in proportion to the flow, up to the widest."""
     if flow <= 1e-9:
         return 0.0
-    return 0.06 + (widest - 0.06) * math.sqrt(min(flow, scale.flow_cap) / scale.flow_cap)
+    return max(widest * math.sqrt(min(flow, scale.flow_cap) / scale.flow_cap), 0.03)
+
+
+def pipe_key(scale: TubScale) -> str:
+    """What the pipes' widths mean, for the key."""
+    return (
+        "pipes: the cross-section\nis the flow this week;\n"
+        f"the widest: US${scale.flow_cap:,.0f}bn\na week or more"
+    )
 
 
 def _surface(week: TubWeek, scale: TubScale) -> float:
@@ -344,10 +364,11 @@ def _draw_duck(ax, x: float, y: float, colour: str, *, sunk: bool, size: float =
         zorder=8,
     )
     for patch in (tail, body, head, beak, eye):
-        ax.add_patch(patch)
+        _add(ax, patch)
     if sunk:
         for dx, dy, r in ((0.55, 0.55, 0.05), (0.65, 0.78, 0.035), (0.5, 0.95, 0.025)):
-            ax.add_patch(
+            _add(
+                ax,
                 Circle(
                     (x + dx * size, y + dy * size),
                     r * size * 2,
@@ -355,7 +376,7 @@ def _draw_duck(ax, x: float, y: float, colour: str, *, sunk: bool, size: float =
                     edgecolor="white",
                     linewidth=0.7,
                     zorder=8,
-                )
+                ),
             )
 
 
@@ -367,27 +388,37 @@ def _water_surface(xs: np.ndarray, level: float, bumps: list[tuple[float, float]
     return y
 
 
+def _add(ax, patch) -> None:
+    """Add a patch without updating the data limits (fixed here; a real cost per frame)."""
+    ax.add_artist(patch)
+
+
 def _label(ax, x, y, text, **kw) -> None:
     style = {"ha": "center", "va": "center", "fontsize": 8, "zorder": 9, "parse_math": False}
     style.update(kw)
     ax.text(x, y, text, **style)
 
 
-def _draw_taps(ax, week: TubWeek, scale: TubScale, surface: float) -> None:
-    ax.add_patch(
+def _draw_taps(
+    ax, week: TubWeek, scale: TubScale, surface: float, *, classroom: bool = False
+) -> None:
+    _add(
+        ax,
         Rectangle(
             (_X0 - 0.2, 9.05), _X1 - _X0 + 0.4, 0.2, facecolor=_PIPE, edgecolor="none", zorder=3
-        )
+        ),
     )
     xs = np.linspace(_X0 + 1.0, _X1 - 1.4, len(TAPS))
     for x, name in zip(xs, TAPS, strict=True):
         flow = week.taps[name]
         on = flow > 1e-9
         colour = _TAP_ON if on else _OFF
-        ax.add_patch(
-            Rectangle((x - 0.13, 8.45), 0.26, 0.62, facecolor=colour, edgecolor="none", zorder=4)
+        _add(
+            ax,
+            Rectangle((x - 0.13, 8.45), 0.26, 0.62, facecolor=colour, edgecolor="none", zorder=4),
         )
-        ax.add_patch(
+        _add(
+            ax,
             FancyBboxPatch(
                 (x - 0.32, 8.3),
                 0.64,
@@ -396,11 +427,12 @@ def _draw_taps(ax, week: TubWeek, scale: TubScale, surface: float) -> None:
                 facecolor=colour,
                 edgecolor="none",
                 zorder=4,
-            )
+            ),
         )
         width = _pipe_width(flow, scale, 0.9)
         if on:
-            ax.add_patch(
+            _add(
+                ax,
                 Rectangle(
                     (x - width / 2, surface),
                     width,
@@ -409,27 +441,37 @@ def _draw_taps(ax, week: TubWeek, scale: TubScale, surface: float) -> None:
                     edgecolor="none",
                     alpha=0.85,
                     zorder=2,
-                )
+                ),
             )
         _label(
             ax,
             x,
             9.72,
-            _TAP_LABELS.get(name, name),
+            (_SHORT_TAP_LABELS if classroom else _TAP_LABELS).get(name, name),
             fontsize=7.8,
             linespacing=0.95,
             color=_MUTED if not on else "#1b1b1b",
             fontweight="bold" if on else "normal",
         )
-        _label(
-            ax,
-            x + 0.2,
-            8.62,
-            f"+{usd(flow)}" if on else "shut",
-            fontsize=7.5,
-            ha="left",
-            color=_TAP_ON if on else _MUTED,
-        )
+        if classroom:  # the amount under the name, in US$bn (the key says so)
+            _label(
+                ax,
+                x,
+                9.38,
+                f"+{flow:,.1f}" if on else "shut",
+                fontsize=7.5,
+                color=_TAP_ON if on else _MUTED,
+            )
+        else:
+            _label(
+                ax,
+                x + 0.2,
+                8.62,
+                f"+{usd(flow)}" if on else "shut",
+                fontsize=7.5,
+                ha="left",
+                color=_TAP_ON if on else _MUTED,
+            )
 
 
 def _draw_drains(ax, week: TubWeek, scale: TubScale) -> None:
@@ -438,7 +480,8 @@ def _draw_drains(ax, week: TubWeek, scale: TubScale) -> None:
         flow = week.drains[name]
         on = flow > 1e-9
         width = max(_pipe_width(flow, scale, 1.0), 0.3)
-        ax.add_patch(
+        _add(
+            ax,
             Rectangle(
                 (x - width / 2 - 0.06, 1.45),
                 width + 0.12,
@@ -446,11 +489,12 @@ def _draw_drains(ax, week: TubWeek, scale: TubScale) -> None:
                 facecolor=_DRAIN_ON if on else _OFF,
                 edgecolor="none",
                 zorder=4,
-            )
+            ),
         )
         if on:
             stream = _pipe_width(flow, scale, 1.0)
-            ax.add_patch(
+            _add(
+                ax,
                 Rectangle(
                     (x - stream / 2, 1.0),
                     stream,
@@ -459,7 +503,7 @@ def _draw_drains(ax, week: TubWeek, scale: TubScale) -> None:
                     edgecolor="none",
                     alpha=0.85,
                     zorder=3,
-                )
+                ),
             )
         _label(
             ax,
@@ -481,16 +525,18 @@ def _draw_drains(ax, week: TubWeek, scale: TubScale) -> None:
 
 def _draw_rrp(ax, week: TubWeek, scale: TubScale) -> None:
     x0, x1, y0, y1 = _TANK
-    ax.add_patch(
-        Rectangle((_X1, y0 + 0.25), x0 - _X1, 0.3, facecolor=_PIPE, edgecolor="none", zorder=1)
+    _add(
+        ax, Rectangle((_X1, y0 + 0.25), x0 - _X1, 0.3, facecolor=_PIPE, edgecolor="none", zorder=1)
     )
     level = y0 + (y1 - y0) * min(week.rrp / scale.rrp_capacity, 1.0)
-    ax.add_patch(
+    _add(
+        ax,
         Rectangle(
             (x0, y0), x1 - x0, level - y0, facecolor=_RRP, alpha=0.55, edgecolor="none", zorder=2
-        )
+        ),
     )
-    ax.add_patch(
+    _add(
+        ax,
         Rectangle(
             (x0, y0),
             x1 - x0,
@@ -499,7 +545,7 @@ def _draw_rrp(ax, week: TubWeek, scale: TubScale) -> None:
             edgecolor=_TUB_EDGE,
             linewidth=1.6,
             zorder=3,
-        )
+        ),
     )
     mid = (x0 + x1) / 2
     _label(ax, mid, y1 + 0.55, "RRP side tank", fontweight="bold")
@@ -523,10 +569,17 @@ def _draw_rrp(ax, week: TubWeek, scale: TubScale) -> None:
         )
 
 
-def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> None:
-    """Draw one week of the bathtub on ``ax`` (cleared first)."""
+def draw_tub(
+    ax, week: TubWeek, scale: TubScale, colours: dict[str, str], *, classroom: bool = False
+) -> None:
+    """Draw one week of the bathtub on ``ax`` (cleared first).
+
+    ``classroom``: for the dashboard, where the key and the week's net flow are
+    shown as text beside the picture: without them, short tap names, amounts
+    in US$bn under each tap (room for large text).
+    """
     ax.clear()
-    ax.set_xlim(0, _WIDTH)
+    ax.set_xlim(0, CLASSROOM_WIDTH if classroom else _WIDTH)
     ax.set_ylim(0, _HEIGHT)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -539,8 +592,8 @@ def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> Non
     ducks = [(x, duck_height(week.prices[a], surface)) for x, a in zip(duck_xs, names, strict=True)]
 
     # The tub, then the water (a wave under each duck that prices have lifted), then dry powder.
-    ax.add_patch(
-        Rectangle((_X0, _FLOOR), _X1 - _X0, _DEPTH, facecolor=_TUB, edgecolor="none", zorder=0)
+    _add(
+        ax, Rectangle((_X0, _FLOOR), _X1 - _X0, _DEPTH, facecolor=_TUB, edgecolor="none", zorder=0)
     )
     xs = np.linspace(_X0, _X1, 160)
     top = _water_surface(xs, surface, [(x, y - 0.12 - surface) for x, y in ducks])
@@ -566,7 +619,7 @@ def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> Non
         zorder=6,
     )
     ax.text(_X1 + 0.5, start, "start", fontsize=7, va="center", color=_MUTED)
-    _draw_taps(ax, week, scale, surface)
+    _draw_taps(ax, week, scale, surface, classroom=classroom)
     _draw_drains(ax, week, scale)
     _draw_rrp(ax, week, scale)
 
@@ -655,6 +708,8 @@ def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> Non
             parse_math=False,
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "#FBE9E7", "edgecolor": "none"},
         )
+    if classroom:
+        return
     net = sum(week.taps.values()) - sum(week.drains.values()) - week.rrp_flow
     ax.text(19.5, 9.75, "Net flow this week", fontsize=8.5, va="top", fontweight="bold")
     ax.text(
@@ -671,7 +726,7 @@ def draw_tub(ax, week: TubWeek, scale: TubScale, colours: dict[str, str]) -> Non
         "blue: investable cash\n(the water level)\n\n"
         "amber: dry powder,\ncash nobody needs\n\n"
         "duck on the surface:\nprice as at the start;\nabove: up; below: down\n\n"
-        "pipe width: the flow\nthis week (US$bn)\n\n"
+        f"{pipe_key(scale)}\n\n"
         "dashes: water level\nat the start"
     )
     ax.text(
@@ -742,12 +797,20 @@ class TubPicture:
     """
 
     def __init__(
-        self, scale: TubScale, assets: list[str], dpi: float = 100.0, *, panels: bool = True
+        self,
+        scale: TubScale,
+        assets: list[str],
+        dpi: float = 100.0,
+        *,
+        panels: bool = True,
+        classroom: bool = False,
     ) -> None:
         self.scale = scale
         self.colours = _asset_colours(assets)
         self.panels = panels
-        size = FIGSIZE if panels else (FIGSIZE[0], FIGSIZE[1] * 0.74)
+        self.classroom = classroom
+        width = FIGSIZE[0] * (CLASSROOM_WIDTH / _WIDTH if classroom else 1.0)
+        size = FIGSIZE if panels else (width, FIGSIZE[1] * 0.74)
         self.figure = Figure(figsize=size, dpi=dpi, facecolor="white")
         FigureCanvasAgg(self.figure)
         if panels:
@@ -761,7 +824,7 @@ class TubPicture:
         """Draw ``week``; returns the artists (for FuncAnimation)."""
         # No rc_context here: rcParams are global, and the dashboard draws from threads.
         # Every text sets parse_math=False itself ("US$" twice must not become maths).
-        draw_tub(self.tub, week, self.scale, self.colours)
+        draw_tub(self.tub, week, self.scale, self.colours, classroom=self.classroom)
         if self.panels:
             for extra in self.figure.axes[3:]:
                 extra.remove()  # the strip's twin axis from the last frame
@@ -792,6 +855,7 @@ def animate(
     fps: float = 6.0,
     dpi: float = 64.0,
     hold: int = 6,
+    progress=None,
 ) -> Path:
     """Animate a finished run week by week into ``out`` (.gif, or .mp4 where ffmpeg exists).
 
@@ -802,6 +866,7 @@ def animate(
         fps: frames per second.
         dpi: resolution (64 gives 768 x 486 pixels).
         hold: extra copies of the last frame, so the end stays on screen.
+        progress: called as ``progress(frame, frames)`` after each frame is drawn.
     """
     from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter, writers
 
@@ -829,7 +894,12 @@ def animate(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial{out.suffix}")
     try:
-        animation.save(partial, writer=writer, dpi=dpi)
+        animation.save(
+            partial,
+            writer=writer,
+            dpi=dpi,
+            progress_callback=None if progress is None else lambda i, n: progress(i + 1, n),
+        )
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from inverse_qe.app import AS_SCENARIO, TeachingModel, scenario_choices, slider_overrides
+from inverse_qe.app import (
+    AS_SCENARIO,
+    TeachingModel,
+    changes_from_scenario,
+    lever_text,
+    scenario_choices,
+    settings_in_force,
+    slider_overrides,
+    weeks_per_frame,
+)
 from inverse_qe.model.bathtub import BathtubModel
 from inverse_qe.scenarios.loader import load
 from inverse_qe.teaching import assets
@@ -69,6 +80,31 @@ def test_bad_input_never_raises_in_the_page():
     model.step()
     assert model.datacollector.get_model_vars_dataframe().shape[0] == 2
     assert "_base" not in scenario_choices()
+
+
+def test_each_lever_is_shown_with_its_value_and_unit():
+    assert lever_text("capex_growth", 1.5, "dry_powder_exhaustion").startswith("×1.5: capex US$")
+    assert "a week" in lever_text("capex_growth", 1.5, "dry_powder_exhaustion")
+    assert "of sovereign cash" in lever_text("sovereign_dry_powder", 2.0, "early_phase")
+    assert "times equity" in lever_text("leverage_limit", 1.2, "dry_powder_exhaustion")
+    assert lever_text("recycling", 10.0, "early_phase").startswith("×10.0: 100%")
+    assert lever_text("policy", "warsh", "dry_powder_exhaustion").startswith("Warsh")
+
+
+def test_the_settings_say_what_is_in_force_not_what_the_scenario_said():
+    model = TeachingModel(policy="warsh", recycling=1.5, weeks=2)
+    settings = {key: value for key, _, value in settings_in_force(model)}
+    assert settings["rule"].startswith("warsh")
+    changed = changes_from_scenario(model)
+    assert any("policy rule exogenous → warsh" in c for c in changed)
+    assert any(c.startswith("×1.5") for c in changed)
+    assert changes_from_scenario(TeachingModel(weeks=2)) == []
+
+
+def test_play_draws_a_run_in_about_forty_frames():
+    assert weeks_per_frame(104) == 3
+    assert weeks_per_frame(10) == 1
+    assert math.ceil(104 / weeks_per_frame(104)) <= 40
 
 
 def test_asset_requirements_come_from_the_installed_solara(tmp_path, monkeypatch):

@@ -75,3 +75,15 @@ def test_animation_is_a_small_gif_with_one_frame_per_drawn_week(run_of, tmp_path
 def test_animation_refuses_unknown_formats(run_of, tmp_path):
     with pytest.raises(ValueError, match=r"gif or \.mp4"):
         tub.animate(run_of("dry_powder_exhaustion", weeks=8), tmp_path / "tub.avi")
+
+
+def test_pipes_are_drawn_to_one_scale_that_the_key_states(run_of):
+    model = run_of("dry_powder_exhaustion")
+    flows = tub.tub_flows(model)
+    scale = tub._scale(model, flows, full_run=True)
+    largest = float(max(flows.taps.max(), flows.drains.max()))
+    assert scale.flow_cap == pytest.approx(largest)  # nothing drawn wider than its flow says
+    small, large = 20.0, 0.8 * largest
+    ratio = tub._pipe_width(large, scale) / tub._pipe_width(small, scale)
+    assert ratio == pytest.approx(np.sqrt(large / small))  # cross-section ~ flow
+    assert f"US${largest:,.0f}bn" in tub.pipe_key(scale)
