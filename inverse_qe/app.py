@@ -37,6 +37,7 @@ from inverse_qe.model.bathtub import BathtubModel
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, ScenarioError, builtin_names, load
 from inverse_qe.teaching import narrative
 from inverse_qe.teaching.panels import PANELS, render
+from inverse_qe.twin import without_ai_spending
 
 #: Policy stance -> ``central_bank.rule`` ("as in scenario" keeps the scenario's own rule).
 POLICY_RULES = {"warsh": "warsh", "neutral": "exogenous", "pivot": "pivot"}
@@ -182,6 +183,8 @@ class TeachingModel(BathtubModel):
                 self.notes.append(f"seed {text!r} is not a whole number >= 0: using the scenario's")
                 run_seed = None
         super().__init__(scenario, seed=run_seed, weeks=int(weeks) or None)
+        # The same world without AI spending, stepped alongside: "what AI spending did".
+        self.twin = BathtubModel(without_ai_spending(scenario), seed=self.seed, weeks=self.weeks)
         self.step_seconds: deque[float] = deque(maxlen=200)
         self.frame_times: deque[float] = deque(maxlen=400)
         self.draw_seconds: deque[float] = deque(maxlen=400)
@@ -190,6 +193,8 @@ class TeachingModel(BathtubModel):
         """One week, timed (the page reports the time per step)."""
         started = time.perf_counter()
         super().step()
+        if self.twin.running:
+            self.twin.step()
         self.step_seconds.append(time.perf_counter() - started)
 
 

@@ -176,7 +176,9 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     target = None if args.out is None else OutputFile(args.out, force=args.force)
     model = _run_model(args)
     effect = None
-    if not args.no_twin:
+    if "capex_effect" in model.recorder.index:  # a run directory written with its twin
+        effect = model.recorder.series("capex_effect")
+    elif not args.no_twin:
         from inverse_qe.model.bathtub import BathtubModel
         from inverse_qe.twin import capex_effect, without_ai_spending
 

@@ -298,6 +298,48 @@ def draw_forced_sales(model) -> Figure:
     return ax.figure
 
 
+def draw_capex_effect(model) -> Figure:
+    """What AI spending did: risk-asset value minus the twin's (same seed, no AI spending)."""
+    weeks, rec = _weeks(model), model.recorder
+    twin = getattr(model, "twin", None)
+    state = _state(model, "capex_effect")
+    if state is None:
+        ax = _chart(model, "capex_effect", "What AI spending did", "US$bn against no AI")
+        ax.axhline(0.0, color="#333333", lw=1.2)
+        (line,) = ax.plot([], [], color="#222222", lw=2.8)
+        gain = ax.fill_between([0], [0], [0], color="#1B9E77", alpha=0.35, lw=0, label="stimulus")
+        loss = ax.fill_between([0], [0], [0], color="#D95F02", alpha=0.35, lw=0, label="drain")
+        gone = ax.axvline(-1, color="#111111", lw=1.6, ls=":", label="net liquidity gone")
+        ax.legend(loc="lower left", fontsize=LEGEND, frameon=False, ncol=3)
+        state = _keep(
+            model,
+            "capex_effect",
+            {
+                "ax": ax,
+                "line": line,
+                "gain": gain,
+                "loss": loss,
+                "gone": gone,
+                "now": _now(ax, model),
+            },
+        )
+    if twin is None:
+        return state["ax"].figure
+    n = min(len(weeks), twin.week + 1)
+    gap = rec.series("risk_asset_value")[:n] - twin.recorder.series("risk_asset_value")[:n]
+    w = weeks[:n]
+    state["line"].set_data(w, gap)
+    state["gain"].set_data(w, np.zeros_like(gap), np.maximum(gap, 0.0))
+    state["loss"].set_data(w, np.minimum(gap, 0.0), np.zeros_like(gap))
+    net = rec.series("net_liquidity")[:n]
+    hits = np.flatnonzero(net <= 0)
+    state["gone"].set_xdata([hits[0], hits[0]] if hits.size else [-1, -1])
+    top = max(100.0, 1.2 * float(np.nanmax(np.abs(gap))))
+    state["ax"].set_ylim(-top, top)
+    _move_now(state, model)
+    return state["ax"].figure
+
+
 #: The dashboard's pictures, in page order: the bathtub, then the charts two by two.
 PANELS: list[Panel] = [
     Panel("bathtub", "this week's bathtub", draw_bathtub),
@@ -305,4 +347,9 @@ PANELS: list[Panel] = [
     Panel("water", "the water level and the dry powder", draw_water),
     Panel("rates", "the policy rate, the 10-year yield and the bond spread", draw_rates),
     Panel("forced_sales", "forced sales by reason", draw_forced_sales),
+    Panel(
+        "capex_effect",
+        "what AI spending did: risk assets against the same world without it",
+        draw_capex_effect,
+    ),
 ]
