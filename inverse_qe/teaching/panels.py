@@ -304,13 +304,14 @@ def draw_capex_effect(model) -> Figure:
     twin = getattr(model, "twin", None)
     state = _state(model, "capex_effect")
     if state is None:
-        ax = _chart(model, "capex_effect", "What AI spending did", "US$bn against no AI")
+        ax = _chart(model, "capex_effect", "What AI spending did, vs none", "US$bn")
         ax.axhline(0.0, color="#333333", lw=1.2)
         (line,) = ax.plot([], [], color="#222222", lw=2.8)
         gain = ax.fill_between([0], [0], [0], color="#1B9E77", alpha=0.35, lw=0, label="stimulus")
         loss = ax.fill_between([0], [0], [0], color="#D95F02", alpha=0.35, lw=0, label="drain")
         gone = ax.axvline(-1, color="#111111", lw=1.6, ls=":", label="net liquidity gone")
-        ax.legend(loc="lower left", fontsize=LEGEND, frameon=False, ncol=3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=LEGEND, frameon=False)
+        ax.set_position((0.14, 0.17, 0.50, 0.71))
         state = _keep(
             model,
             "capex_effect",
