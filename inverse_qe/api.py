@@ -74,14 +74,18 @@ def load_scenario(
 
 
 class RunResult:
-    """A finished run: its model and its tables.
+    """A finished run: its model, its twin and its tables.
 
     Attributes:
         model: the finished :class:`~inverse_qe.model.bathtub.BathtubModel`.
+        twin: the same scenario and seed without AI spending (see
+            :mod:`inverse_qe.twin`), or None; with it the tables carry what AI
+            spending did (``capex_effect``).
     """
 
-    def __init__(self, model: BathtubModel) -> None:
+    def __init__(self, model: BathtubModel, twin: BathtubModel | None = None) -> None:
         self.model = model
+        self.twin = twin
 
     def __repr__(self) -> str:
         return (
@@ -103,7 +107,7 @@ class RunResult:
         """One row per week: ``timeseries.csv``."""
         from inverse_qe.results import timeseries
 
-        return timeseries(self.model)
+        return timeseries(self.model, self.twin)
 
     @cached_property
     def flows(self) -> pd.DataFrame:
@@ -129,13 +133,13 @@ class RunResult:
         """The headline metrics: ``summary.json``."""
         from inverse_qe.results import summary
 
-        return json.loads(json.dumps(summary(self.model), default=_plain))
+        return json.loads(json.dumps(summary(self.model, self.twin), default=_plain))
 
     def write(self, out: str | Path, *, force: bool = False, figure: bool = True) -> Path:
         """Write every file of ``inverse-qe run`` into ``out`` (atomically); the directory."""
         from inverse_qe.results import write_run
 
-        return write_run(self.model, Path(out), figure=figure, force=force)
+        return write_run(self.model, Path(out), twin=self.twin, figure=figure, force=force)
 
 
 def _plain(value: Any) -> Any:
@@ -161,8 +165,9 @@ def run(
     seed: int | None = None,
     weeks: int | None = None,
     overrides: Mapping[str, Any] | Sequence[str] | None = None,
+    twin: bool = True,
 ) -> RunResult:
-    """Run one scenario to its end.
+    """Run one scenario to its end, and its twin without AI spending.
 
     Args:
         scenario: a :class:`~inverse_qe.scenarios.schema.Scenario`, a built-in
@@ -170,6 +175,8 @@ def run(
         seed: the run's seed (default: the scenario's ``run.seed``).
         weeks: run length (default: the scenario's ``run.weeks``).
         overrides: field overrides, as :func:`load_scenario` takes them.
+        twin: also run the same scenario and seed without AI spending (as
+            ``inverse-qe run`` does unless ``--no-twin``).
 
     Returns:
         The finished run with its tables as DataFrames.
@@ -180,5 +187,12 @@ def run(
         if not isinstance(scenario, str | Path):
             raise TypeError("overrides apply to a scenario name or path; load_scenario() it first")
         scenario = load_scenario(scenario, overrides)
-    model = BathtubModel(as_scenario(scenario), seed=seed, weeks=weeks)
-    return RunResult(model.run())
+    scenario = as_scenario(scenario)
+    model = BathtubModel(scenario, seed=seed, weeks=weeks).run()
+    if not twin:
+        return RunResult(model)
+    from inverse_qe.twin import without_ai_spending
+
+    return RunResult(
+        model, BathtubModel(without_ai_spending(scenario), seed=model.seed, weeks=weeks).run()
+    )

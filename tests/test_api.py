@@ -161,3 +161,17 @@ def test_read_run_refuses_what_is_not_a_run(tmp_path):
         (tmp_path / name).write_text("")
     with pytest.raises(UserError, match="manifest"):
         iq.read_run(tmp_path)
+
+
+def test_a_run_comes_with_its_twin_and_says_what_ai_spending_did():
+    import inverse_qe as iq
+
+    result = iq.run("dry_powder_exhaustion", seed=3, weeks=12)
+    assert result.twin is not None and result.twin.seed == 3
+    gap = result.timeseries["capex_effect"].to_numpy()
+    twin_value = result.twin.recorder.series("risk_asset_value")
+    assert gap == pytest.approx(result.timeseries["risk_asset_value"].to_numpy() - twin_value)
+    assert result.summary["capex_effect"]["risk_asset_value_gap"] == pytest.approx(gap[-1])
+    alone = iq.run("dry_powder_exhaustion", seed=3, weeks=12, twin=False)
+    assert alone.twin is None and "capex_effect" not in alone.timeseries
+    assert "capex_effect" not in alone.summary
