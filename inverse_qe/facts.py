@@ -126,8 +126,16 @@ def run_seeds(
     jobs = [(name, tuple(overrides), int(s), float(ai_scale)) for s in seeds]
     if workers <= 1:
         return [_run(j) for j in jobs]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_run, jobs))
+    # Runs made in worker processes are kept here, so later facts reuse them too.
+    missing = [j for j in dict.fromkeys(jobs) if j not in _DONE]
+    if missing:
+        with ProcessPoolExecutor(workers) as pool:
+            _DONE.update(zip(missing, pool.map(_run, missing), strict=True))
+    return [_DONE[j] for j in jobs]
+
+
+#: Runs made by worker processes, by job (the parent's side of the cache).
+_DONE: dict[tuple[str, tuple[str, ...], int, float], RunMetrics] = {}
 
 
 def pairs(name, seeds, overrides=(), workers=1) -> tuple[list[RunMetrics], list[RunMetrics]]:
