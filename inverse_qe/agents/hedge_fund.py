@@ -168,8 +168,8 @@ class HedgeFunds(Members):
             self.target_leverage[block] = strategy.leverage
             self.leverage_limit[block] = strategy.leverage_limit
             start += strategy.count
-        # Redemptions notified, by the week they fall due (one spare week past the end).
-        self.pending_redemptions = np.zeros((model.weeks + 2, n))
+        # Redemptions notified, by the week they fall due (also past the end of the run).
+        self.pending_redemptions = np.zeros((model.weeks + 1 + model.lookahead, n))
         self.redemptions_due = np.zeros(n)
         self.redemptions_paid = 0.0
         self.money_demand = np.zeros(n)
@@ -298,7 +298,7 @@ class HedgeFunds(Members):
             trailing, s.redemption_threshold, s.redemption_sensitivity, s.redemption_max
         )
         amount = np.where(already > 0, 0.0, fraction * np.maximum(equity_now, 0.0))
-        due = min(model.week + max(s.redemption_notice, 1), model.weeks + 1)
+        due = model.week + max(s.redemption_notice, 1)
         self.pending_redemptions[due] += amount
         for j in np.flatnonzero(amount > 1e-6):
             model.events.add(

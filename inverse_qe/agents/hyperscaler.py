@@ -139,7 +139,7 @@ class Hyperscalers(Members):
         """Cash wanted: precautionary cash plus capex due over the payments horizon, per firm."""
         model = self.model
         horizon = model.config.money_demand.payments_horizon
-        next_week = min(model.week + 1, model.weeks)
+        next_week = model.week + 1
         self.money_demand = np.array(
             [
                 self.precautionary_cash(firm, next_week)

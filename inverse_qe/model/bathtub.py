@@ -156,10 +156,21 @@ class BathtubModel(mesa.Model):
         self.absorber_rows = np.array([self.rows.value_investors])
         self.water_rows = water_rows(self.kinds)
 
+    @property
+    def lookahead(self) -> int:
+        """Weeks past the last that rules look ahead to (payments due soon, notices).
+
+        Paths and schedules reach this far, so the last weeks of a run see what a
+        longer run would: a run is a prefix of every longer run on the same seed.
+        """
+        s = self.config
+        return s.money_demand.payments_horizon + max(s.hedge_funds.redemption_notice, 1) + 1
+
     def _paths(self, table, *names: str) -> dict[str, np.ndarray]:
-        """Weekly arrays of a scenario table's time paths, week 0 to the last."""
+        """Weekly arrays of a scenario table's time paths, from week 0 to past the last."""
+        length = self.weeks + 1 + self.lookahead
         return {
-            name: weekly(getattr(table, name), self.config.run.start_date, self.weeks + 1)
+            name: weekly(getattr(table, name), self.config.run.start_date, length)
             for name in names
         }
 

@@ -72,6 +72,12 @@ class World(mesa.Model):
         self.central_bank = SimpleNamespace(rate_gap=0.0)  # what other sectors read of it
         self.ten_year_yield = 0.04
 
+    @property
+    def lookahead(self) -> int:
+        """Weeks past the end the rules look ahead to, as the model has it."""
+        s = self.config
+        return s.money_demand.payments_horizon + max(s.hedge_funds.redemption_notice, 1) + 1
+
     def yield_10y(self) -> float:
         return self.ten_year_yield
 

@@ -268,3 +268,10 @@ def test_net_liquidity_is_every_water_holders_cash_minus_money_demand(default_sc
 def test_value_investors_alone_take_the_net_of_a_round(default_scenario):
     model = BathtubModel(default_scenario, seed=1, weeks=1)
     assert list(model.absorber_rows) == [model.rows.value_investors]
+
+
+def test_a_run_is_a_prefix_of_every_longer_run_on_the_same_seed(default_scenario):
+    short = BathtubModel(default_scenario, seed=5, weeks=10).run()
+    long = BathtubModel(default_scenario, seed=5, weeks=14).run()
+    # every recorded series of the ten weeks, to the bit
+    np.testing.assert_array_equal(short.recorder.data, long.recorder.data[:11])

@@ -225,7 +225,7 @@ def test_early_phase_and_warsh_tell_different_stories(run_of):
 
 
 def test_a_short_run_names_no_exhaustion(run_of):
-    model = run_of("dry_powder_exhaustion", weeks=6)
+    model = run_of("dry_powder_exhaustion", weeks=4)
     story = narrative.tell(model)
     assert not events(model, DryPowderExhausted)
     assert story.phase("exhaustion") is None
