@@ -184,10 +184,16 @@ class Markets:
         return float((self.price * units)[self.risk_asset].sum())
 
     def benchmark_duration(self, units: np.ndarray) -> float:
-        """Duration in ``units`` of each asset, in US$bn of benchmark (ten-year) equivalents."""
+        """Duration in ``units`` of each bond, in US$bn of benchmark (ten-year) equivalents.
+
+        A quantity, valued at the opening prices: supply of duration is counted in
+        bonds, as QE studies count it, so a bond's price does not feed back on the
+        term premium that prices it (valued at today's prices, a large enough stock
+        of bonds made that loop explode).
+        """
         bonds = np.flatnonzero(self.is_bond)
         return float(
-            (units[bonds] * self.price[bonds] * self.duration[bonds]).sum()
+            (units[bonds] * self.initial_price[bonds] * self.duration[bonds]).sum()
             / self.params.duration_benchmark
         )
 
