@@ -5,9 +5,9 @@ classroom projector (1400 x 900), then checks that the page loads with every
 panel and none of Mesa's internal controls, that the charts are large enough to
 read, that a slider shows its value and changes the model (read back from the
 settings in force after Reset), that the stance changes the rule in force, that
-stepping changes the pictures, that Play runs a two-year run in under 30
-seconds with the pictures changing at least twice a second, and that no Python
-error reaches the page. Every wait is bounded; the server is always stopped.
+stepping changes the pictures, that Play runs a two-year run to its end with
+the pictures changing as it goes (its time and picture rate are recorded, not
+asserted), and that no Python error reaches the page. Every wait is bounded; the server is always stopped.
 
 With ``INVERSE_QE_SCREENSHOTS=DIR`` it saves the screenshots the README and the
 lesson show (``app.png``: the default scenario after eight presses of Step;
