@@ -165,6 +165,8 @@ def summary(model, twin=None) -> dict[str, Any]:
         "yield_10y_change": float(ts.series("yield_10y")[-1] - ts.series("yield_10y")[0]),
         "bond_spread_change": float(ts.series("bond_spread")[-1] - ts.series("bond_spread")[0]),
         "capex_paid": float(ts.series("capex_paid").sum()),
+        "commitments_paid": float(ts.series("commitments_paid").sum()),
+        "ai_spending": float(ts.series("capex_paid").sum() + ts.series("commitments_paid").sum()),
         "bonds_issued": float(ts.series("bonds_issued").sum()),
         "missed_commitments": float(ts.series("missed_commitments").sum()),
         "risk_asset_value_change": float(

@@ -7,7 +7,8 @@ read, that a slider shows its value and changes the model (read back from the
 settings in force after Reset), that the stance changes the rule in force, that
 stepping changes the pictures, that Play runs a two-year run to its end with
 the pictures changing as it goes (its time and picture rate are recorded, not
-asserted), and that no Python error reaches the page. Every wait is bounded; the server is always stopped.
+asserted), and that no Python error reaches the page. Every wait is bounded; the
+server is always stopped.
 
 With ``INVERSE_QE_SCREENSHOTS=DIR`` it saves the screenshots the README and the
 lesson show (``app.png``: the default scenario after eight presses of Step;

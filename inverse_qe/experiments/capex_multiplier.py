@@ -1,13 +1,16 @@
 """The capex multiplier on asset prices, and the QE-equivalent of capex.
 
-**Multiplier.** Paired runs on the same seeds: the scenario with its capex
-path, and with every point of that path scaled by a factor (0.5, 0: without
-capex). Per dollar of capex:
+**Multiplier.** Paired runs on the same seeds: the scenario with its AI
+spending, and with every point of its paths scaled by a factor (0.5, 0: the
+twin without AI spending). AI spending is what :mod:`inverse_qe.twin` defines
+for every run: the hyperscalers' capex and the sovereign funds' commitments.
+Per dollar of AI spending:
 
     multiplier(t) = mean_seeds[V_full(t) - V_scaled(t)] / mean_seeds[C_full(t) - C_scaled(t)]
 
 where ``V`` is aggregate risk-asset value (the ``risk_asset_value`` column,
-US$bn) and ``C`` cumulative capex paid (the ``capex_paid`` column summed). A
+US$bn) and ``C`` cumulative AI spending paid (the ``capex_paid`` and
+``commitments_paid`` columns summed). A
 positive multiplier: capex lifts asset prices (a stimulus); negative: it
 drains them (inverse QE). Reported over the run (``t`` = last week) and week by
 week, both *cumulative* (per dollar so far) and *marginal* (per dollar over the
@@ -49,8 +52,8 @@ from inverse_qe.experiments.stats import (
     sample_warnings,
 )
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
+from inverse_qe.twin import ai_spending_fields
 
-CAPEX = "hyperscalers.capex"
 QE_PACE = "central_bank.qe_pace"
 WINDOW = 13  # weeks of the marginal multiplier
 
@@ -70,12 +73,23 @@ class Multiplier:
 
 
 def capex_overrides(source: ScenarioSource, overrides: Sequence[str], scale: float) -> list[str]:
-    """``overrides`` plus the capex path scaled by ``scale`` (nothing added for 1)."""
+    """``overrides`` plus AI spending scaled by ``scale`` (nothing added for 1).
+
+    AI spending as :mod:`inverse_qe.twin` defines it for every run: the
+    hyperscalers' capex path and each sovereign fund's commitments, every point
+    of each path scaled (0: the twin).
+    """
     overrides = list(overrides)
     if scale == 1.0:
         return overrides
-    path = lookup(apply(source, overrides), CAPEX)
-    return [*overrides, f"{CAPEX}={format_value(scaled(path, scale))}"]
+    data = apply(source, overrides)
+    return [
+        *overrides,
+        *(
+            f"{field}={format_value(scaled(lookup(data, field), scale))}"
+            for field in ai_spending_fields(data.get("sovereign_funds", []))
+        ),
+    ]
 
 
 def qt_overrides(source: ScenarioSource, overrides: Sequence[str], qt_pace: float) -> list[str]:
@@ -176,7 +190,10 @@ def multiplier(
         experiment.checkpoint()
         warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
-        results = load(options.out, timeseries=["risk_asset_value", "capex_paid", "dry_powder"])
+        results = load(
+            options.out,
+            timeseries=["risk_asset_value", "capex_paid", "commitments_paid", "dry_powder"],
+        )
         overall, weekly, per_seed = analyse(results, seed_values, scales)
         written = ["multiplier.csv", "multiplier_weekly.csv", "multiplier_seeds.csv"]
         write_csv(overall, options.out / "multiplier.csv", float_format="%.8g")
@@ -231,7 +248,9 @@ def _paths(
     for scale in [1.0, *scales]:
         rows = series[series["scale"] == scale]
         value = rows.pivot_table(index="seed", columns="week", values="risk_asset_value")
-        capex = rows.pivot_table(index="seed", columns="week", values="capex_paid")
+        # AI spending paid: capex and commitments (the twin's definition).
+        rows = rows.assign(ai_spending=rows["capex_paid"] + rows["commitments_paid"])
+        capex = rows.pivot_table(index="seed", columns="week", values="ai_spending")
         value = value.reindex(seeds)
         capex = capex.reindex(seeds)
         out[scale] = {

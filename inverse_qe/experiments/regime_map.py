@@ -201,7 +201,7 @@ def regime(
 def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame:
     """Per grid point: the multiplier over the run, its interval, and its parts."""
     runs = results.runs[results.runs["scale"].notna()]
-    metrics = results.summaries[["run_id", "final_risk_asset_value", "capex_paid"]]
+    metrics = results.summaries[["run_id", "final_risk_asset_value", "ai_spending"]]
     frame = runs[["run_id", x, y, "scale", "seed"]].merge(metrics, on="run_id", how="left")
     rows = []
     for (xv, yv), group in frame.groupby([x, y], sort=True):
@@ -209,7 +209,7 @@ def regime_table(results: Results, x: str, y: str, scale: float) -> pd.DataFrame
         other = group[group["scale"] == scale].set_index("seed")
         paired = full.merge(other, left_index=True, right_index=True, suffixes=("", "_scaled"))
         dv = (paired["final_risk_asset_value"] - paired["final_risk_asset_value_scaled"]).to_numpy()
-        dc = (paired["capex_paid"] - paired["capex_paid_scaled"]).to_numpy()
+        dc = (paired["ai_spending"] - paired["ai_spending_scaled"]).to_numpy()
         ok = np.isfinite(dv) & np.isfinite(dc)
         dv, dc = dv[ok], dc[ok]
         row: dict[str, Any] = {x: xv, y: yv, "seeds": int(ok.sum())}

@@ -38,9 +38,14 @@ def test_multiplier_is_negative_once_dry_powder_runs_out(tmp_path):
 
 
 def test_capex_and_qt_overrides(source):
-    scaled = source.scenario(capex_overrides(source, [], 0.5)).hyperscalers.capex
-    original = source.scenario().hyperscalers.capex
-    assert [v for _, v in scaled] == pytest.approx([v / 2 for _, v in original])
+    half, whole = source.scenario(capex_overrides(source, [], 0.5)), source.scenario()
+    assert [v for _, v in half.hyperscalers.capex] == pytest.approx(
+        [v / 2 for _, v in whole.hyperscalers.capex]
+    )
+    # AI spending is capex and the sovereign funds' commitments, as for the twin
+    from inverse_qe.twin import without_ai_spending
+
+    assert half == without_ai_spending(whole, 0.5)
     assert capex_overrides(source, ["a=1"], 1.0) == ["a=1"]
     qe = source.scenario(qt_overrides(source, [], 5.0)).central_bank.qe_pace
     assert [v for _, v in qe] == pytest.approx(
