@@ -94,6 +94,14 @@ class _Fund:
     strategy: str
 
 
+@dataclass(frozen=True)
+class _Member:
+    """A holder the watch-list reads by name and ledger row (a sovereign fund)."""
+
+    name: str
+    row: int
+
+
 class _Ledger:
     def __init__(self, holders: list[_Holder], assets: list[str], flows: _Flows) -> None:
         self.holders = holders
@@ -107,7 +115,8 @@ class RecordedModel:
     Attributes as a finished :class:`~inverse_qe.model.bathtub.BathtubModel` has
     them: ``config``, ``seed``, ``weeks``, ``week``, ``dates``, ``recorder``,
     ``events``, ``ledger`` (holders and flows), ``markets``, ``rows``, ``kinds``,
-    ``water_rows``, ``hedge_funds``.
+    ``water_rows``, ``hedge_funds``, ``sovereign_funds``; and ``summary``
+    (``summary.json``, empty if the run was written without it).
     """
 
     running = False
@@ -142,7 +151,16 @@ class RecordedModel:
             for s in self.config.hedge_funds.strategies
             for j in range(s.count)
         ]
+        self.sovereign_funds = [
+            _Member(h.name, row) for row, h in enumerate(holders) if h.kind == "sovereign_fund"
+        ]
         self.events = run.event_log
+        self._run = run
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """``summary.json`` of the run directory (empty if the run was written without it)."""
+        return self._run.summary
 
 
 class RecordedRun:

@@ -164,6 +164,21 @@ def test_explain_reads_a_run_directory_as_it_was_run(run_directory, capsys):
     assert capsys.readouterr().out == from_directory
 
 
+def test_explain_measures_the_watch_list_from_the_flows_when_the_summary_is_gone(
+    run_directory, tmp_path, capsys
+):
+    import shutil
+
+    older = tmp_path / "run"
+    shutil.copytree(run_directory, older)
+    (older / "summary.json").unlink()
+    assert main(["explain", str(run_directory), "--format", "markdown"]) == 0
+    with_summary = capsys.readouterr().out
+    assert main(["explain", str(older), "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == with_summary
+    assert "## The watch-list" in with_summary
+
+
 def test_options_that_change_a_run_are_refused_for_a_run_directory(run_directory, capsys):
     assert main(["explain", str(run_directory), "--seed", "5"]) == 2
     assert "run directory" in capsys.readouterr().err

@@ -184,7 +184,9 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
 
         twin = BathtubModel(without_ai_spending(model.config), seed=model.seed, weeks=model.weeks)
         effect = capex_effect(model, twin.run())
-    story = tell(model, effect)
+    # A run directory's summary already holds the watch-list, measured on the full flows.
+    watch = getattr(model, "summary", {}).get("watch_list")
+    story = tell(model, effect, watch)
     if args.format == "markdown":
         text = render_markdown(story, detail=args.detail)
         if target is None:

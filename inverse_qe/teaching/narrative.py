@@ -23,9 +23,10 @@ only when the data show it:
 
 A :class:`Story` holds the phases, the key moments (each with its week, date,
 numbers and the mechanism behind it), how the run ended and, for ``--detail``,
-a week-by-week chronology. :func:`render_text` and :func:`render_markdown` turn
-it into a screen or a hand-out; :func:`latest_weeks` serves the dashboard's
-"latest events" panel from a model that is still running.
+a week-by-week chronology, and the watch-list: the thesis's indicators as this
+run measured them (:mod:`inverse_qe.watchlist`). :func:`render_text` and
+:func:`render_markdown` turn it into a screen or a hand-out; :func:`latest_weeks`
+serves the dashboard's "latest events" panel from a model that is still running.
 """
 
 from __future__ import annotations
@@ -263,6 +264,7 @@ class Story:
     ending: list[str]
     returns: dict[str, float]
     chronology: list[WeekLine]
+    watch: list[tuple[str, str]] = field(default_factory=list)
 
     def phase(self, name: str) -> Phase | None:
         """The phase called ``name``, if the run had one."""
@@ -1196,14 +1198,104 @@ def _flow_facts(model) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
     )
 
 
-def tell(model, capex_effect=None) -> Story:
+# -- the watch-list -----------------------------------------------------------------------------
+def _cuts_line(cuts: list[dict[str, Any]]) -> str:
+    if not cuts:
+        return "None: capital constraints were never confirmed."
+    by_firm: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for cut in cuts:
+        by_firm[cut["firm"]].append(cut)
+    first = min(cuts, key=lambda c: c["week"])
+    return (
+        f"{_plural(len(cuts), 'cut')} by {_join([holder_name(f) for f in by_firm])}; the first "
+        f"in week {first['week']} ({holder_name(first['firm'])}, funding at "
+        f"{percent(first['funding_cost'])})."
+    )
+
+
+def _spread_line(spread: dict[str, Any]) -> str:
+    end, peak = spread["change_bp"], spread["peak_change_bp"]
+    verb = "Widened" if end > 0.5 else "Narrowed" if end < -0.5 else "Unchanged"
+    tail = f" {abs(end):.0f}bp" if verb != "Unchanged" else ""
+    return f"{verb}{tail} by the end; {peak:+.0f}bp at the widest (week {spread['peak_week']})."
+
+
+def _sovereign_line(selling: dict[str, dict[str, float]]) -> str:
+    sellers, buyers = [], []
+    for fund, by_asset in selling.items():
+        net = sum(by_asset.values())
+        if net >= SMALL:
+            most = max(by_asset, key=by_asset.__getitem__)
+            sellers.append(f"{holder_name(fund)} {usd(net)} (most of it {asset_name(most)})")
+        elif net <= -SMALL:
+            buyers.append(f"{holder_name(fund)} {usd(-net)}")
+    text = "; ".join(
+        f"{side}: {_join(funds)}"
+        for side, funds in (("net sellers", sellers), ("net buyers", buyers))
+        if funds
+    )
+    return _cap(text) + "." if text else "No sovereign fund traded on balance."
+
+
+def _policy_line(signals: list[dict[str, Any]]) -> str:
+    if not signals:
+        return "Did not move."
+    first, last = signals[0], signals[-1]
+    qe = [s for s in signals if s["qe_pace"] > 0]
+    text = (
+        f"{_plural(len(signals), 'move')} from week {first['week']} "
+        f"({first['reason'].replace('_', ' ')}); the rate went from "
+        f"{percent(first['previous_rate'])} to {percent(last['policy_rate'])}"
+    )
+    if qe:
+        text += f"; QE from week {qe[0]['week']}"
+    return text + "."
+
+
+def _crypto_line(crypto: dict[str, Any]) -> str:
+    if crypto.get("trough_week") is None:
+        return "No crypto in this scenario."
+    text = (
+        f"Down at most {crypto['max_drawdown'] * 100:.0f}%, lowest in week {crypto['trough_week']}"
+    )
+    first = crypto["crypto_bottomed_first"]
+    if not crypto["liquidity_returned"]:
+        return text + "; liquidity had not come back, so whether crypto bottoms first is open."
+    text += f"; liquidity came back after week {crypto['liquidity_low_week']}"
+    if first is None:
+        return text + ", crypto still at its low."
+    return text + (
+        ", and crypto bottomed first." if first else ", and crypto did not bottom first."
+    )
+
+
+#: The watch-list's indicators, in the thesis's order: (label, how to say it).
+WATCH_LINES = (
+    ("Capex cuts", "capex_cuts", _cuts_line),
+    ("Credit spreads", "spread_widening", _spread_line),
+    ("Sovereign funds", "sovereign_net_selling", _sovereign_line),
+    ("Central bank", "policy_signals", _policy_line),
+    ("Crypto", "crypto_capitulation", _crypto_line),
+)
+
+
+def watch_lines(watch: dict[str, Any]) -> list[tuple[str, str]]:
+    """The watch-list (:func:`inverse_qe.watchlist.watch_list`) in words, one line per indicator."""
+    return [(label, say(watch[key])) for label, key, say in WATCH_LINES if key in watch]
+
+
+def tell(model, capex_effect=None, watch: dict[str, Any] | None = None) -> Story:
     """The story of a run (finished or not), from its events, series and flows.
 
     Args:
         model: the run.
         capex_effect: its weekly capex effect, risk-asset value minus its twin's
             (see :mod:`inverse_qe.twin`); without it there is no verdict on AI spending.
+        watch: the run's watch-list, if already measured (a run directory's
+            summary); otherwise it is measured from the model.
     """
+    from inverse_qe.watchlist import watch_list
+
     run = _Run(model, capex_effect)
     phases = _phases(run)
     paid, repaid = _flow_facts(model)
@@ -1234,6 +1326,7 @@ def tell(model, capex_effect=None) -> Story:
         ending=ending,
         returns=returns,
         chronology=_chronology(run),
+        watch=watch_lines(watch_list(model) if watch is None else watch),
     )
 
 
@@ -1261,6 +1354,9 @@ def render_markdown(story: Story, detail: bool = False) -> str:
         )
     out += ["", "## How it ended", ""]
     out += [f"- {line}" for line in story.ending]
+    if story.watch:
+        out += ["", "## The watch-list", ""]
+        out += [f"- **{label}.** {line}" for label, line in story.watch]
     if detail:
         out += ["", "## Week by week", ""]
         out += [
@@ -1310,6 +1406,15 @@ def render_text(story: Story, console, detail: bool = False) -> None:
     console.print("[bold underline]How it ended[/]")
     for line in story.ending:
         console.print(escape(line), highlight=False)
+    if story.watch:
+        console.print()
+        console.print("[bold underline]The watch-list[/]")
+        watch = Table(show_header=False, box=None, padding=(0, 1))
+        watch.add_column(style="cyan", no_wrap=True)
+        watch.add_column()
+        for label, line in story.watch:
+            watch.add_row(label, escape(line))
+        console.print(watch)
     if detail:
         console.print()
         console.print("[bold underline]Week by week[/]")

@@ -211,6 +211,95 @@ def test_ending_quotes_the_prices(told):
 
 
 # -- two scenarios, two stories ----------------------------------------------------------------
+def test_watch_list_lines_quote_the_measured_watch_list(told):
+    from inverse_qe.watchlist import watch_list
+
+    model, story = told
+    watch = watch_list(model)
+    lines = dict(story.watch)
+    assert list(lines) == [
+        "Capex cuts",
+        "Credit spreads",
+        "Sovereign funds",
+        "Central bank",
+        "Crypto",
+    ]
+    spread = watch["spread_widening"]
+    assert (
+        f"{spread['peak_change_bp']:+.0f}bp at the widest (week {spread['peak_week']})"
+        in lines["Credit spreads"]
+    )
+    cuts = watch["capex_cuts"]
+    assert (f"{len(cuts)} cut" in lines["Capex cuts"]) == bool(cuts)
+    assert lines["Capex cuts"].startswith("None") == (not cuts)
+    signals = watch["policy_signals"]
+    assert (lines["Central bank"] == "Did not move.") == (not signals)
+    sellers, _, buyers = lines["Sovereign funds"].lower().partition("net buyers")
+    for fund, by_asset in watch["sovereign_net_selling"].items():
+        net = sum(by_asset.values())
+        if abs(net) >= narrative.SMALL:
+            side = sellers if net > 0 else buyers
+            assert f"{narrative.holder_name(fund)} {usd(abs(net))}".lower() in side
+    crypto = watch["crypto_capitulation"]
+    assert f"lowest in week {crypto['trough_week']}" in lines["Crypto"]
+    assert "The watch-list" in rendered(story, detail=False)
+
+
+def test_watch_list_lines_on_hand_made_indicators():
+    lines = dict(
+        narrative.watch_lines(
+            {
+                "capex_cuts": [
+                    {"firm": "oracle", "week": 40, "funding_cost": 0.071},
+                    {"firm": "oracle", "week": 60, "funding_cost": 0.08},
+                ],
+                "spread_widening": {"change_bp": -3.2, "peak_change_bp": 12.4, "peak_week": 7},
+                "sovereign_net_selling": {
+                    "gulf_fund": {"treasuries": 30.0, "gold": -10.0},
+                    "softbank": {"crypto": 0.01},
+                },
+                "policy_signals": [
+                    {
+                        "week": 9,
+                        "policy_rate": 0.0325,
+                        "previous_rate": 0.035,
+                        "qe_pace": 0.0,
+                        "reason": "stress",
+                    },
+                    {
+                        "week": 20,
+                        "policy_rate": 0.03,
+                        "previous_rate": 0.0325,
+                        "qe_pace": 20.0,
+                        "reason": "stress",
+                    },
+                ],
+                "crypto_capitulation": {
+                    "trough_week": 30,
+                    "max_drawdown": 0.5,
+                    "liquidity_low_week": 50,
+                    "liquidity_returned": True,
+                    "crypto_bottomed_first": True,
+                },
+            }
+        )
+    )
+    assert (
+        lines["Capex cuts"] == "2 cuts by Oracle; the first in week 40 (Oracle, funding at 7.10%)."
+    )
+    assert lines["Credit spreads"] == "Narrowed 3bp by the end; +12bp at the widest (week 7)."
+    assert lines["Sovereign funds"] == (
+        "Net sellers: the Gulf fund US$20.0bn (most of it treasuries)."
+    )
+    assert lines["Central bank"] == (
+        "2 moves from week 9 (stress); the rate went from 3.50% to 3.00%; QE from week 20."
+    )
+    assert lines["Crypto"] == (
+        "Down at most 50%, lowest in week 30; liquidity came back after week 50, "
+        "and crypto bottomed first."
+    )
+
+
 def test_early_phase_and_warsh_tell_different_stories(run_of):
     early = narrative.tell(run_of("early_phase"))
     warsh = narrative.tell(run_of("warsh_tightening"))
@@ -236,7 +325,7 @@ def test_a_short_run_names_no_exhaustion(run_of):
 def test_default_view_fits_a_screen_and_detail_adds_the_chronology(run_of):
     story = narrative.tell(run_of("warsh_tightening"))
     short, full = rendered(story, detail=False), rendered(story, detail=True)
-    assert len(short.splitlines()) <= 60
+    assert len(short.splitlines()) <= 70  # a full-height terminal at 100 columns
     assert "Week by week" in full and "Week by week" not in short
     markdown = narrative.render_markdown(story, detail=True)
     assert markdown.startswith("# What happened in `warsh_tightening`")
