@@ -170,8 +170,7 @@ class BathtubModel(mesa.Model):
         """Weekly arrays of a scenario table's time paths, from week 0 to past the last."""
         length = self.weeks + 1 + self.lookahead
         return {
-            name: weekly(getattr(table, name), self.config.run.start_date, length)
-            for name in names
+            name: weekly(getattr(table, name), self.config.run.start_date, length) for name in names
         }
 
     def _build_sectors(self, rng: np.random.Generator) -> None:
