@@ -23,6 +23,7 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
 from inverse_qe.facts import FACTS  # noqa: E402
+from inverse_qe.outputs import write_atomically  # noqa: E402
 from inverse_qe.scenarios.loader import load  # noqa: E402
 
 BASE = load("dry_powder_exhaustion")
@@ -61,9 +62,19 @@ PARAMETERS = {
 }
 
 
+#: Every measurement so far, kept so that an interrupted regeneration (most of half an
+#: hour on two cores) resumes where it stopped; removed when the documents are written.
+PARTIAL = DOCS / "validation.partial.json"
+
+
 def measure(seeds, overrides, workers):
-    """Every fact on ``seeds`` with ``overrides``: {fact: result dict}."""
-    return {k: fn(seeds, overrides, workers).as_dict() for k, fn in FACTS.items()}
+    """Every fact on ``seeds`` with ``overrides``: {fact: result dict}, resumed if measured."""
+    key = json.dumps([list(seeds), list(overrides)])
+    done = json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
+    if key not in done:
+        done[key] = {k: fn(seeds, overrides, workers).as_dict() for k, fn in FACTS.items()}
+        write_atomically(PARTIAL, json.dumps(done).encode())
+    return {int(k): v for k, v in done[key].items()}
 
 
 def tornado(fact: int, base: dict, sensitivity: dict, out: Path, center_run: dict) -> None:
@@ -315,8 +326,9 @@ def main() -> None:
         "base_on_sensitivity_seeds": base_small,
         "sensitivity": sensitivity,
     }
-    (DOCS / "validation.json").write_text(json.dumps(data, indent=1))
+    write_atomically(DOCS / "validation.json", json.dumps(data, indent=1).encode())
     _write_outputs(data)
+    PARTIAL.unlink()
 
 
 def _write_outputs(data: dict) -> None:

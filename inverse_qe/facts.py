@@ -178,8 +178,8 @@ class FactResult:
     details: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        """A plain dict (for tables and JSON)."""
-        return asdict(self)
+        """A plain dict of Python numbers (for tables and JSON: numpy scalars are not JSON)."""
+        return _plain(asdict(self))
 
     def also(self, holds: bool, **details) -> FactResult:
         """The same result, holding only if ``holds`` too, with more details."""
@@ -190,6 +190,19 @@ class FactResult:
                 "details": {**self.details, **details},
             }
         )
+
+
+def _plain(value):
+    """``value`` with numpy scalars and arrays (nested in dicts, lists, tuples) as Python's own."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def interval(values, statistic=np.mean) -> tuple[float, float]:
