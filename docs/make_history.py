@@ -363,6 +363,9 @@ def write_markdown(data: dict, out: Path) -> None:
         signed = [c for c in comparisons if c.sign != "-"]
         agree = sum(c.sign == "agrees" for c in signed)
         targets = [c for c in comparisons if c.in_target is not None]
+        unrecorded = [SERIES[k].label for k in SERIES if k not in {r.series for r in RECORDS[name]}]
+        if unrecorded:
+            lines += [f"No public figure is used for {', '.join(unrecorded)} in {year}.", ""]
         lines += [
             f"Signs: {agree} of {len(signed)} series with a clear recorded sign agree. "
             f"Targets: {sum(bool(c.in_target) for c in targets)} of {len(targets)} medians"
