@@ -1,0 +1,561 @@
+"""Regenerate docs/history.md: the hindcasts of 2022 and 2024 against the record.
+
+    .venv/bin/python docs/make_history.py [--seeds 30] [--first-seed 5000] [--workers 2]
+
+Runs ``history_2022`` and ``history_2024`` on each seed (5000-5029 by default:
+distinct from the calibration seeds 100-129 and the stylized facts' 1000-1029),
+measures every series the record has (:mod:`inverse_qe.history`), and writes the
+table of the model's median and 5-95% range beside the record, the sign
+agreement, two figures into docs/images/history/ and the numbers into
+docs/history.json.
+
+Resumable: the runs of each scenario are kept in docs/history.json with a
+fingerprint of the resolved scenario, so an interrupted run picks up where it
+stopped and a changed scenario is run again. Every file is written atomically
+(the old one or the new, never a part). ``--from-json`` redraws without runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))
+
+from inverse_qe.history import HINDCASTS, RECORDS, SERIES, compare, run  # noqa: E402
+from inverse_qe.outputs import write_atomically  # noqa: E402
+from inverse_qe.scenarios.loader import load  # noqa: E402
+
+JSON = DOCS / "history.json"
+IMAGES = DOCS / "images" / "history"
+#: Seeds per batch between saves: an interruption loses at most one batch.
+BATCH = 10
+#: Changes of common parameters tried against the hindcasts, none adopted (see the page):
+#: (label, --set overrides, why it was tried).
+WHATIFS = [
+    (
+        "money demand's rate sensitivity 0.5 -> 0.3",
+        ("money_demand.rate_sensitivity=0.3",),
+        "the base's own source for it (money funds +US$1.5T as rates rose 5 points, on"
+        " ~US$100T of household wealth) gives 1.5 / 100 / 5 = 0.3, not 0.5",
+    ),
+    (
+        "gold's duration 8 -> 4",
+        ("assets.gold.duration=4.0",),
+        "gold falls with rates in the model and did not in 2022: is its duration too long?",
+    ),
+    (
+        "idle cash +US$3.5T at the start (inputs, an illustration)",
+        ("households.cash=8900.0", "absorber.cash=3000.0"),
+        "not a parameter: how much more idle money at the start keeps 2022's hikes from making"
+        " money scarce (US$1.9T more for households, about their pandemic excess savings, and"
+        " US$1.6T more for value investors; no public figure maps onto the latter)",
+    ),
+    (
+        "no scarcity premium (diagnostic)",
+        tuple(
+            f"assets.{a}.scarcity_beta=0.0"
+            for a in ("treasuries", "hyperscaler_bonds", "saas", "speculative", "crypto")
+        ),
+        "how much of 2022's fall the premium on scarce money adds (a diagnostic only)",
+    ),
+]
+
+
+def fingerprint(name: str, overrides: tuple[str, ...] = ()) -> str:
+    """A hash of the resolved scenario: runs made on another version are made again."""
+    resolved = load(name, list(overrides)).model_dump_json()
+    return hashlib.sha256(resolved.encode()).hexdigest()[:16]
+
+
+def key_of(name: str, overrides: tuple[str, ...] = ()) -> str:
+    """Where the runs of a scenario with overrides are kept in docs/history.json."""
+    return " ".join((name, *overrides))
+
+
+def _save(data: dict) -> None:
+    write_atomically(JSON, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def measure_all(seeds: list[int], workers: int) -> dict:
+    """Every hindcast on every seed, reusing the runs already in docs/history.json."""
+    data = json.loads(JSON.read_text()) if JSON.exists() else {}
+    data.setdefault("runs", {})
+    jobs = [(name, ()) for name in HINDCASTS]
+    jobs += [(name, overrides) for _, overrides, _ in WHATIFS for name in HINDCASTS]
+    for name, overrides in jobs:
+        key, mark = key_of(name, overrides), fingerprint(name, overrides)
+        stored = data["runs"].get(key, {})
+        if stored.get("fingerprint") != mark:
+            stored = {"fingerprint": mark, "seeds": {}}
+        missing = [s for s in seeds if str(s) not in stored["seeds"]]
+        for start in range(0, len(missing), BATCH):
+            batch = missing[start : start + BATCH]
+            for seed, result in zip(batch, run(name, batch, workers, overrides), strict=True):
+                if overrides:  # the what-ifs are tabulated, not drawn
+                    result = {k: v for k, v in result.items() if not k.startswith("path_")}
+                stored["seeds"][str(seed)] = result
+            data["runs"][key] = stored
+            _save(data)
+            print(f"{key}: {len(stored['seeds'])} seeds", flush=True)
+        data["runs"][key] = stored
+    data["seeds"] = seeds
+    _save(data)
+    return data
+
+
+def results_of(data: dict, name: str, overrides: tuple[str, ...] = ()) -> list[dict]:
+    """The runs of ``name`` (with ``overrides``) on the report's seeds."""
+    return [data["runs"][key_of(name, overrides)]["seeds"][str(s)] for s in data["seeds"]]
+
+
+# -- formatting ---------------------------------------------------------------------------------
+def fmt(value: float, unit: str) -> str:
+    """A move in its unit: bp, % or US$bn."""
+    if not np.isfinite(value):
+        return "∞" if value > 0 else "-∞"
+    if unit == "%":
+        return f"{value * 100:+.0f}%"
+    if unit == "bp":
+        return f"{value:+.0f}bp"
+    return f"{value:+,.0f}"
+
+
+def target_text(target, unit: str) -> str:
+    """The issue's target range, in words."""
+    if target is None:
+        return ""
+    lo, hi = target
+    if not np.isfinite(lo):
+        return f"≤ {fmt(hi, unit)}"
+    if not np.isfinite(hi):
+        return f"> {fmt(lo, unit)}"
+    return f"{fmt(lo, unit)} to {fmt(hi, unit)}"
+
+
+def table(name: str, comparisons) -> list[str]:
+    """The markdown table of one hindcast: model beside record, sign, target."""
+    lines = [
+        "| series | model median | model 5-95% | record | record's source | sign | target"
+        " (issue 14) | median in target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in comparisons:
+        s, unit = SERIES[c.record.series], SERIES[c.record.series].unit
+        verdict = {None: "", True: "yes", False: "**no**"}[c.in_target]
+        sign = c.sign if c.sign in ("agrees", "-") else f"**{c.sign}**"
+        lines.append(
+            f"| {s.label}{' (US$bn)' if unit == 'US$bn' else ''} | {fmt(c.median, unit)} | "
+            f"{fmt(c.low, unit)} to {fmt(c.high, unit)} | {fmt(c.record.value, unit)} | "
+            f"{c.record.source} | {sign} | {target_text(c.record.target, unit)} | {verdict} |"
+        )
+    return lines
+
+
+# -- figures ------------------------------------------------------------------------------------
+def _scale(unit: str) -> float:
+    return 100.0 if unit == "%" else 1.0
+
+
+def boxes(data: dict, out: Path) -> None:
+    """One panel per series: a box of the model's runs per year, the record as a marker."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(SERIES)
+    cols = 4
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12.5, 3.0 * rows), dpi=110)
+    colours = {"history_2022": "#0072B2", "history_2024": "#E69F00"}
+    for ax, key in zip(axes.flat, keys, strict=False):
+        series = SERIES[key]
+        k = _scale(series.unit)
+        for x, name in enumerate(HINDCASTS):
+            values = np.array([r[key] for r in results_of(data, name)]) * k
+            ax.boxplot(
+                values,
+                positions=[x],
+                widths=0.5,
+                whis=(5, 95),
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": colours[name], "alpha": 0.45},
+                medianprops={"color": "black"},
+            )
+            record = next((r for r in RECORDS[name] if r.series == key), None)
+            if record is None:
+                top = np.percentile(values, 95)
+                ax.text(x, top, "no record", ha="center", va="bottom", fontsize=7, color="grey")
+                continue
+            if record.target is not None:
+                lo, hi = (
+                    max(record.target[0] * k, ax.get_ylim()[0] - 1e9),
+                    min(record.target[1] * k, 1e9),
+                )
+                ax.fill_between(
+                    [x - 0.35, x + 0.35],
+                    [lo, lo],
+                    [hi, hi],
+                    color="#009E73",
+                    alpha=0.15,
+                    lw=0,
+                    label="target" if key == keys[0] and x == 0 else None,
+                )
+            ax.errorbar(
+                x + 0.3,
+                record.value * k,
+                yerr=record.band * k,
+                fmt="D",
+                color="#D55E00",
+                ms=6,
+                capsize=3,
+                label="record (± its band)" if key == keys[0] and x == 0 else None,
+            )
+        values_all = np.concatenate(
+            [
+                [r[key] * k for r in results_of(data, n)]
+                + [
+                    (rec.value + d) * k
+                    for rec in RECORDS[n]
+                    if rec.series == key
+                    for d in (-rec.band, rec.band)
+                ]
+                for n in HINDCASTS
+            ]
+        )
+        pad = 0.12 * (values_all.max() - values_all.min() + 1e-9)
+        ax.set_ylim(values_all.min() - pad, values_all.max() + pad)
+        ax.axhline(0, color="grey", lw=0.8, ls=":")
+        ax.set_xticks(range(len(HINDCASTS)), [n.removeprefix("history_") for n in HINDCASTS])
+        ax.set_xlim(-0.6, len(HINDCASTS) - 0.3)
+        ax.set_title(f"{series.label} ({series.unit})", fontsize=9)
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    handles, labels = [], []
+    for ax in axes.flat:
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    spare = list(axes.flat)[-1]  # the empty last panel holds the legend
+    spare.legend(
+        [*handles, *(plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.45) for c in colours.values())],
+        [
+            *labels,
+            *(f"model {n.removeprefix('history_')}, {len(data['seeds'])} seeds" for n in HINDCASTS),
+        ],
+        loc="center",
+        fontsize=9,
+        frameon=False,
+    )
+    fig.suptitle(
+        "Hindcasts: the model's year against the record (diamonds)."
+        " Boxes: line median, box 25-75%, whiskers 5-95% of the runs",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    write_figure(fig, out)
+
+
+def fans(data: dict, out: Path) -> None:
+    """The 10-year yield and risk-asset value week by week: fans, with the record's end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), dpi=110, sharex=True)
+    panels = (("yield_10y", "10-year yield since the start (bp)", 1.0), ("risk_assets", "", 100))
+    for col, name in enumerate(HINDCASTS):
+        for row, (key, _, k) in enumerate(panels):
+            ax = axes[row, col]
+            paths = np.array([r[f"path_{key}"] for r in results_of(data, name)]) * k
+            weeks = np.arange(paths.shape[1])
+            low, q25, median, q75, high = np.percentile(paths, [5, 25, 50, 75, 95], axis=0)
+            ax.fill_between(weeks, low, high, color="#0072B2", alpha=0.15, label="model 5-95%")
+            ax.fill_between(weeks, q25, q75, color="#0072B2", alpha=0.3, label="model 25-75%")
+            ax.plot(weeks, median, color="#0072B2", lw=1.5, label="model median")
+            record = next(r for r in RECORDS[name] if r.series == key)
+            ax.errorbar(
+                weeks[-1],
+                record.value * k,
+                yerr=record.band * k,
+                fmt="D",
+                color="#D55E00",
+                capsize=3,
+                label="record at year end",
+            )
+            ax.axhline(0, color="grey", lw=0.8, ls=":")
+            ax.tick_params(labelsize=8)
+            unit = "bp" if key == "yield_10y" else "%"
+            ax.set_title(
+                f"{name.removeprefix('history_')}: {SERIES[key].label} ({unit})", fontsize=9
+            )
+        axes[1, col].set_xlabel("week of the year", fontsize=8)
+    axes[0, 0].legend(fontsize=7, frameon=False, loc="upper left")
+    fig.tight_layout()
+    write_figure(fig, out)
+
+
+def write_figure(fig, out: Path) -> None:
+    """Save a figure atomically, then close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    write_atomically(out, buffer.getvalue())
+
+
+# -- the page -----------------------------------------------------------------------------------
+def write_markdown(data: dict, out: Path) -> None:
+    """docs/history.md from the runs."""
+    seeds = data["seeds"]
+    lines = [
+        "# History: hindcasts of 2022 and 2024",
+        "",
+        "Generated by `docs/make_history.py` "
+        f"(seeds {seeds[0]}-{seeds[-1]}, {len(seeds)} runs of each year); do not edit by hand.",
+        "",
+        "Every other check of the model compares it with itself: the stylized facts",
+        "(docs/validation.md) are the thesis's own claims. Here the model is set to the",
+        "start of two recent years and fed what happened in them, and its year is compared",
+        "with what markets did. The scenarios, `history_2022` and `history_2024`",
+        "(`inverse_qe/scenarios/builtin/`), extend the calibrated base and change only the",
+        "year's recorded inputs, each with its public source beside it: the start date; the",
+        "policy rate (the midpoint of the FOMC's target range, FRED DFEDTARU) and the",
+        "central bank's purchases and runoff as they happened (rule `exogenous`); its",
+        "treasury holdings (FRED TREAST); the reverse repo (FRED RRPONTSYD) and the",
+        "Treasury's account (FRED WTREGEN); the federal deficit (Monthly Treasury",
+        "Statement); the hyperscalers' capex, operating cash flow and cash (10-K filings);",
+        "the sovereign funds' AI commitments (none in 2022; about US$11bn, assumed, in 2024).",
+        "**No parameter of behaviour differs from the base**: a hindcast tests the model; it",
+        "is not a refit of it. Asset prices are indexed to 1 at the start, and market sizes,",
+        "household and fund portfolios are the base's (the dynamics depend on flows",
+        "relative to market depth, which the base calibrates).",
+        "",
+        "What is compared: the change over the year (first to last week) of each series the",
+        "model has and the record has. Returns are of the model's price indices (no",
+        "coupons or dividends); where the record is a proxy, its source says so. The",
+        "central bank's balance sheet is counted at the opening price of its treasuries,",
+        "as the Federal Reserve reports its holdings at amortised cost. *Sign*: a record",
+        "whose move is larger than its band (how far the figure can be trusted) has a",
+        "clear sign; the model *agrees* when its median has that sign and is at least a",
+        "tenth of the recorded move, and is *flat* when its median is smaller than that.",
+        "*Target*: the range issue 14 asks the median to land in.",
+        "",
+    ]
+    for name in HINDCASTS:
+        comparisons = compare(name, results_of(data, name))
+        year = name.removeprefix("history_")
+        lines += [f"## {year}", "", *table(name, comparisons), ""]
+        signed = [c for c in comparisons if c.sign != "-"]
+        agree = sum(c.sign == "agrees" for c in signed)
+        targets = [c for c in comparisons if c.in_target is not None]
+        unrecorded = [SERIES[k].label for k in SERIES if k not in {r.series for r in RECORDS[name]}]
+        if unrecorded:
+            lines += [f"No public figure is used for {', '.join(unrecorded)} in {year}.", ""]
+        lines += [
+            f"Signs: {agree} of {len(signed)} series with a clear recorded sign agree. "
+            f"Targets: {sum(bool(c.in_target) for c in targets)} of {len(targets)} medians"
+            " in range.",
+            "",
+        ]
+    lines += [
+        "![the hindcasts against the record](images/history/hindcasts.png)",
+        "",
+        "![the 10-year yield and risk assets week by week](images/history/fans.png)",
+        "",
+    ]
+    lines += notes(data)
+    write_atomically(out, ("\n".join(lines) + "\n").encode())
+
+
+def median(data: dict, name: str, key: str, overrides: tuple[str, ...] = ()) -> float:
+    """The median over the report's seeds of one measured quantity (None counts as NaN)."""
+    values = [r[key] for r in results_of(data, name, overrides)]
+    return float(np.nanmedian(np.array([np.nan if v is None else v for v in values], float)))
+
+
+def ample(data: dict, name: str, overrides: tuple[str, ...] = ()) -> int:
+    """In how many runs investors' net liquidity stayed positive all year."""
+    return sum(r["exhausted_week"] is None for r in results_of(data, name, overrides))
+
+
+def whatif_table(data: dict) -> list[str]:
+    """Medians of the series with a target, for the base and each what-if."""
+    columns = [(n, r) for n in HINDCASTS for r in RECORDS[n] if r.target is not None]
+    head = [f"{n.removeprefix('history_')} {SERIES[r.series].label}" for n, r in columns]
+    lines = [
+        "| parameters | " + " | ".join(head) + " | targets met |",
+        "|---|" + "---|" * (len(columns) + 1),
+    ]
+    for label, overrides in [("base (adopted)", ()), *((w[0], w[1]) for w in WHATIFS)]:
+        cells, met = [], 0
+        for name, record in columns:
+            value = median(data, name, record.series, overrides)
+            lo, hi = record.target
+            inside = lo <= value <= hi
+            met += inside
+            text = fmt(value, SERIES[record.series].unit)
+            cells.append(text if inside else f"**{text}**")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {met} of {len(columns)} |")
+    return lines
+
+
+def notes(data: dict) -> list[str]:
+    """Where the model misses, and why: the mechanism behind each miss."""
+
+    def m(name, key, overrides=()):
+        return median(data, name, key, overrides)
+
+    y22, y24 = "history_2022", "history_2024"
+    idle, no_scarcity = WHATIFS[2][1], WHATIFS[3][1]
+    pct = "{:+.0%}".format
+    return [
+        "## Where the model misses, and why",
+        "",
+        "**2022: the direction is right, the depth is not.** Every series with a clear",
+        "recorded sign moves the right way except the reverse repo, and the 10-year yield",
+        f"lands near the record ({m(y22, 'yield_10y'):+.0f}bp against +237bp). That is no",
+        "independent success: the base's long-rate pass-through (0.55) was itself read off",
+        "2022's 425bp of hikes and +237bp; the rest is the flow distortion of investors",
+        "selling treasuries to raise cash. Risk assets fall far more than they did",
+        f"({pct(m(y22, 'risk_assets'))} against the S&P 500's -18% and the Nasdaq's -32%),",
+        f"crypto falls {pct(m(y22, 'crypto'))} against -64%, the bond spread widens",
+        f"{m(y22, 'bond_spread'):+.0f}bp against about +35bp. The mechanism: a hike raises",
+        "every holder's money demand (the cash share of wealth rises with the policy rate),",
+        "and the hindcast starts from the base's dry powder, which is calibrated to today's",
+        "nearly tapped pockets. So in the median run investors' net liquidity turns negative",
+        f"in week {m(y22, 'exhausted_week'):.0f}; money becomes scarce (peak scarcity"
+        f" {m(y22, 'peak_scarcity'):.2f} of its maximum, market depth down to"
+        f" {m(y22, 'least_depth'):.2f} of normal) and the scarcity premium and thin markets",
+        "come on top of the fall that duration alone gives (a discount rate about 2.7",
+        "points higher times durations of 22 to 40 years). 2022 had no such scarcity: idle",
+        "money was ample (households' pandemic excess savings peaked at about US$2.1T in",
+        "2021, San Francisco Fed estimates; US$1.9-2.5T sat at the reverse repo, which",
+        "the model keeps outside the tub), and prices fell by about what higher discount",
+        "rates imply.",
+        "Without the scarcity premium (a diagnostic, below) crypto falls"
+        f" {pct(m(y22, 'crypto', no_scarcity))} and risk assets"
+        f" {pct(m(y22, 'risk_assets', no_scarcity))}: the premium is part of the excess,",
+        "thin markets and forced sales the rest. The spread's excess is the same story: it",
+        "widens with the stress index (peak"
+        f" {m(y22, 'peak_stress'):.2f} in the median run) and with forced sales of bonds.",
+        "What is missing is the state of 2022's balance sheets (how much idle money there",
+        "was) rather than a parameter: the hindcast keeps the base's household and",
+        "value-investor cash because no public figure maps onto them. With US$3.5T more",
+        "idle cash at the start (an illustration, below) investors' net liquidity stays"
+        f" positive all year in {ample(data, y22, idle)} of {len(data['seeds'])} runs and",
+        f"crypto falls {pct(m(y22, 'crypto', idle))}, risk assets"
+        f" {pct(m(y22, 'risk_assets', idle))} and the spread widens"
+        f" {m(y22, 'bond_spread', idle):+.0f}bp.",
+        "",
+        f"**Gold** falls {pct(m(y22, 'gold'))} in 2022 (record: flat) and rises only"
+        f" {pct(m(y24, 'gold'))} in 2024 (record: +27%). In the model gold is a long-duration",
+        "claim whose value falls as rates rise, as it did for decades before 2022. What",
+        "broke that link is a buyer the model does not have: central banks bought more than",
+        "1,000 tonnes a year in 2022, 2023 and 2024 (World Gold Council, Gold Demand Trends).",
+        "",
+        f"**Memory makers** fall {pct(m(y22, 'memory'))} in the median 2022 run (record,",
+        "Micron: -45%), with a very wide range: the model's memory earnings grow with the",
+        "AI capex they receive and have no cycle of their own, and 2022 was a downturn of",
+        "the memory cycle (PC and phone demand).",
+        "",
+        "**The reverse repo** does not move in either year (2022: +US$650bn recorded,",
+        "2024: about -US$400bn). In the model the facility's balance follows only the gap",
+        "between its rate and the policy rate, and that gap did not change; what filled it",
+        "in 2022 and drained it in 2024 was the supply of Treasury bills and their yield",
+        "against the facility's rate, which the model does not have.",
+        "",
+        "**The central bank's balance sheet** shrinks at the runoff caps in the model"
+        f" ({m(y22, 'cb_balance_sheet'):+,.0f} and {m(y24, 'cb_balance_sheet'):+,.0f} US$bn),",
+        "which holds treasuries only; the Fed's total (FRED WALCL) also counts mortgage",
+        "securities and other items, so the signs agree but the sizes are not like for",
+        "like (the model's 2022 shrinks more than the total did, its 2024 less).",
+        "",
+        f"**2024: the 10-year yield has the wrong sign** ({m(y24, 'yield_10y'):+.0f}bp"
+        " against +69bp). The model's long rate expects a fixed share of the current policy",
+        "rate to last, so cuts lower it. At the start of 2024 the 10-year stood 150bp below",
+        "the policy rate because markets expected cuts; over the year fewer were expected",
+        "for 2025 and the term premium rose, so long yields rose while the Fed cut. No",
+        "pass-through can give both years (2022 needs about +0.55, 2024 a negative one):",
+        "the missing mechanism is expectations of future policy (a forward curve), and a",
+        "term premium that responds to deficits as they are announced.",
+        "",
+        f"**2024's risk assets and crypto rise** ({pct(m(y24, 'risk_assets'))} and"
+        f" {pct(m(y24, 'crypto'))}), as recorded, but less (S&P 500 +25%, bitcoin +120%):",
+        "2024's AI capex is paid out of ample cash and lifts prices, but the model has",
+        "neither the new buyers of bitcoin (the US spot ETFs opened in January 2024) nor",
+        "the AI winners' own shares (hyperscaler equity is not an asset class here).",
+        "",
+        "## Calibration from history: before and after",
+        "",
+        "`_base.toml` is **unchanged**: before = after. The scenario inputs were checked",
+        "first (the two years' rate paths, runoff caps, balance sheets and capex are the",
+        "record's); then each candidate change of a common parameter was run on the same",
+        "seeds. Medians of the series issue 14 sets targets for (bold: outside the target):",
+        "",
+        *whatif_table(data),
+        "",
+        *[f"* **{label}**: {why}." for label, _, why in WHATIFS],
+        "",
+        "None is adopted (the idle-cash run changes inputs, not parameters, and its sizes",
+        "have no public source). The rate sensitivity's own source gives 0.3, which softens 2022",
+        "slightly but meets no further target; changing it moves every rate scenario and",
+        "the thesis's Warsh facts, so it is reported here as a finding for a re-calibration",
+        "with the slow stylized facts rather than changed on its own. Halving gold's",
+        "duration still leaves 2022's gold outside its target"
+        f" ({pct(m(y22, 'gold', WHATIFS[1][1]))}),",
+        "leaves 2024's missed, and would remove a relation that held for decades to stand",
+        "in for a buyer the model lacks: an offset, not a mechanism. The",
+        "scarcity diagnostic shows where 2022's excess comes from; the premium itself is",
+        "the thesis's mechanism, and what 2022 lacked was scarcity, not the premium.",
+        "",
+        "Issue 14's targets not met, and the mechanism each needs: 2022's crypto and",
+        "spread (the year's idle money, so that hikes do not make money scarce), gold",
+        "(an official-sector buyer), 2024's 10-year yield (expectations of future",
+        "policy). The tests (`tests/test_history.py`, slow) assert the recorded signs on",
+        "seeds 6000-6029, with the reverse repo in both years and 2024's 10-year yield as",
+        "expected failures.",
+    ]
+
+
+def write_outputs(data: dict) -> None:
+    """The figures, then the page."""
+    boxes(data, IMAGES / "hindcasts.png")
+    fans(data, IMAGES / "fans.png")
+    write_markdown(data, DOCS / "history.md")
+
+
+def main() -> None:
+    """Run what is missing, draw and write."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--from-json", action="store_true", help="redraw from docs/history.json")
+    args = parser.parse_args()
+    if args.from_json:
+        write_outputs(json.loads(JSON.read_text()))
+        return
+    started = time.perf_counter()
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    data = measure_all(seeds, args.workers)
+    print(f"runs done in {time.perf_counter() - started:.0f} s", flush=True)
+    write_outputs(data)
+
+
+if __name__ == "__main__":
+    main()
