@@ -171,14 +171,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=args.weeks)
         simulate(twin, f"[bold]{scenario.name}[/] seed {seed}, twin", quiet=args.quiet)
     elapsed = time.perf_counter() - started
+    headline = summary(model, twin)
     out = write_run(
         model,
         target,
         twin=twin,
         extra_manifest={"overrides": args.overrides, "command": sys.argv, "twin": twin is not None},
         figure=not args.no_figure,
+        figure_in_background=True,
+        headline=headline,
     )
-    report_run(args, console, summary(model, twin), elapsed, out)
+    report_run(args, console, headline, elapsed, out)
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from inverse_qe.outputs import OutputDir
 from inverse_qe.twin import capex_effect, effect_summary, first_week
 from inverse_qe.watchlist import watch_list
 
-__all__ = ["OutputExistsError", "write_run", "write_run_files"]
+__all__ = ["FigureError", "OutputExistsError", "write_run", "write_run_files"]
 
 
 def timeseries(model, twin=None) -> pd.DataFrame:
@@ -230,6 +231,71 @@ def write_tables(model, directory: Path, twin=None) -> None:
             handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
 
 
+class FigureError(RuntimeError):
+    """Drawing ``dashboard.png`` failed in its worker process (its traceback is the message)."""
+
+
+class _FigureWorker:
+    """``dashboard.png`` drawn in a forked process while the caller writes the other files.
+
+    The figure takes about as long as everything else written together and needs
+    only the time series and the summary, so on a second core it costs no wall
+    time. The child reports failure through a pipe; :meth:`wait` raises it as a
+    :class:`FigureError` so the run directory is never committed without its figure.
+    """
+
+    def __init__(self, frame: pd.DataFrame, headline: dict, path: Path) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_draw_child, args=(send, frame, headline, path), daemon=True
+        )
+        with warnings.catch_warnings():
+            # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
+            # multi-threaded process may deadlock; OpenBLAS resets its pool in the child
+            # (pthread_atfork) and the child draws with matplotlib alone, on one thread.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            self._process.start()
+        send.close()  # the child holds the only sending end: EOF means it is gone
+
+    def wait(self) -> None:
+        """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
+        try:
+            failure = self._receive.recv()
+        except EOFError:
+            failure = "the figure worker ended without a word"
+        self._process.join()
+        self._receive.close()
+        if failure is None and self._process.exitcode == 0:
+            return
+        raise FigureError(
+            f"drawing dashboard.png failed (exit code {self._process.exitcode}):\n{failure}"
+        )
+
+
+def _draw_child(send, frame: pd.DataFrame, headline: dict, path: Path) -> None:
+    import traceback
+
+    try:
+        from inverse_qe.plots import dashboard
+
+        dashboard(frame, headline, path)
+    except BaseException:  # reported to the parent, which raises it
+        send.send(traceback.format_exc())
+        raise
+    send.send(None)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def write_run_files(
     model,
     directory: Path,
@@ -237,25 +303,40 @@ def write_run_files(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
+    figure_in_background: bool = False,
+    headline: dict | None = None,
 ) -> None:
     """Write every output file of a finished run into ``directory`` (which must exist).
 
     With the run's ``twin``, its ``timeseries.csv`` goes into ``twin/`` and the
     run's own files carry the capex effect (a column, a summary block, a panel).
+    With ``figure_in_background`` (and where processes can be forked), the
+    dashboard is drawn in a worker process while the other files are written,
+    and waited for before returning. ``headline`` is the run's :func:`summary`
+    when the caller has it already.
     """
-    write_tables(model, directory, twin)
-    if twin is not None:
-        (directory / "twin").mkdir()
-        timeseries(twin).to_csv(
-            directory / "twin" / "timeseries.csv", index=False, float_format="%.10g"
+    headline = summary(model, twin) if headline is None else headline
+    drawing = None
+    if figure and figure_in_background and _can_fork():
+        drawing = _FigureWorker(timeseries(model, twin), headline, directory / "dashboard.png")
+    try:
+        write_tables(model, directory, twin)
+        if twin is not None:
+            (directory / "twin").mkdir()
+            timeseries(twin).to_csv(
+                directory / "twin" / "timeseries.csv", index=False, float_format="%.10g"
+            )
+        (directory / "network.json").write_text(json.dumps(network(model), indent=1))
+        (directory / "summary.json").write_text(
+            json.dumps(headline, indent=2, default=_json_default)
         )
-    (directory / "network.json").write_text(json.dumps(network(model), indent=1))
-    headline = summary(model, twin)
-    (directory / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
-    (directory / "manifest.json").write_text(
-        json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
-    )
-    if figure:
+        (directory / "manifest.json").write_text(
+            json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
+        )
+    finally:
+        if drawing is not None:
+            drawing.wait()
+    if figure and drawing is None:
         from inverse_qe.plots import dashboard
 
         dashboard(timeseries(model, twin), headline, directory / "dashboard.png")
@@ -268,6 +349,8 @@ def write_run(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
+    figure_in_background: bool = False,
+    headline: dict | None = None,
     force: bool = False,
 ) -> Path:
     """Write every output file of a finished run into ``out`` atomically; the directory written.
@@ -279,9 +362,20 @@ def write_run(
         extra_manifest: more fields for ``manifest.json``.
         twin: the run's twin without AI spending (see :mod:`inverse_qe.twin`), or None.
         figure: draw ``dashboard.png``.
+        figure_in_background: draw it in a forked worker while the other files are
+            written (see :func:`write_run_files`).
+        headline: the run's :func:`summary`, if already computed.
         force: replace an existing directory of results (when ``out`` is a path).
     """
     target = out if isinstance(out, OutputDir) else OutputDir(out, force=force)
     with target as staging:
-        write_run_files(model, staging, twin=twin, extra_manifest=extra_manifest, figure=figure)
+        write_run_files(
+            model,
+            staging,
+            twin=twin,
+            extra_manifest=extra_manifest,
+            figure=figure,
+            figure_in_background=figure_in_background,
+            headline=headline,
+        )
     return target.path

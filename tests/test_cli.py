@@ -282,3 +282,21 @@ def test_the_output_is_checked_before_the_simulation(tmp_path, monkeypatch):
     monkeypatch.setattr(bathtub.BathtubModel, "step", never)
     (tmp_path / "afile").write_text("x")
     assert main(["run", "--weeks", "2", "--out", str(tmp_path / "afile" / "o")]) == 2
+
+
+def test_a_failed_figure_stops_the_run_and_leaves_no_directory(tmp_path, monkeypatch, capsys):
+    """The dashboard is drawn in a worker process: its failure must still reach the user."""
+    from inverse_qe import plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("no ink")
+
+    monkeypatch.setattr(plots, "dashboard", broken)
+    monkeypatch.setenv("INVERSE_QE_CRASH_DIR", str(tmp_path / "crashes"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert main(["run", "--weeks", "4", "--no-twin", "--out", str(runs / "run")]) == 1
+    assert not list(runs.iterdir())  # neither the run nor its staging directory
+    assert "drawing dashboard.png failed" in capsys.readouterr().err
+    (saved,) = (tmp_path / "crashes").iterdir()
+    assert "ValueError: no ink" in saved.read_text()
