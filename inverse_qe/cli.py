@@ -26,6 +26,7 @@ from inverse_qe.errors import EXIT_USAGE, UserError, run_guarded
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 from inverse_qe.scenarios.schema import MAX_SEED, MAX_WEEKS
 from inverse_qe.terminal import new_table, print_json, results_console, status_console
+from inverse_qe.threads import pin_blas_threads
 
 __all__ = ["EXIT_USAGE", "UserError", "build_parser", "main", "positive_number", "whole_number"]
 #: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = status_console()
     parser = build_parser()
     args = parser.parse_args(argv)
+    pin_blas_threads()
 
     def report(message: str) -> None:
         errors.print(message, highlight=False, markup=False, style="red")
