@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inverse_qe.model.arrays import row_sums
 from inverse_qe.model.events import ForcedSale, MarginCall
 from inverse_qe.model.firesale import FireSaleResult, run_fire_sale
 
@@ -216,12 +217,12 @@ def _record_forced_sales(
     ``margin_terms``: the seller's leverage when the check began, and its limit.
     """
     week, log, names = model.week, model.events, model.ledger.holders
-    sellers = np.flatnonzero((forced.sum(axis=1) > 1e-6) & (reasons != ""))
+    sellers = np.flatnonzero((row_sums(forced) > 1e-6) & (reasons != ""))
     if sellers.size == 0:
         return
     rows = forced[sellers]
     sold = rows > 1e-9
-    amounts = rows.sum(axis=1)
+    amounts = row_sums(rows)
     all_causes = model.causes.causes_for(sold, week)
     # Every seller's sales by asset, built in one pass over the non-zero entries.
     asset_names = model.markets.names

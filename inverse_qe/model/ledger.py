@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inverse_qe.model.arrays import row_sums
+
 CASH = -1  # instrument index of cash in the flow records
 
 
@@ -323,7 +325,7 @@ class Ledger:
             raise LedgerError(f"{kind}: a clearing round does not balance: {net_units}")
         value_sold = units_sold * prices
         value_bought = units_bought * prices
-        cash_change = value_sold.sum(axis=1) - value_bought.sum(axis=1)
+        cash_change = row_sums(value_sold) - row_sums(value_bought)
         # Units x price rounds differently on the sold and the bought side, and with
         # prices far from their opening level those roundings are large next to the
         # money in the tub. The round must move no cash in total: a (tiny) surplus is
