@@ -115,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the capex twin (the same scenario and seed without AI spending)",
     )
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
+    run.add_argument(
+        "--flows",
+        choices=("full", "sector"),
+        default="full",
+        help="flows.csv with every flow (full, the default) or with the hedge funds' flows"
+        " summed per sector into 'hedge_funds' rows (sector: for large populations, where"
+        " full has tens of millions of rows)",
+    )
     add_output_options(run, "the summary")
     run.set_defaults(handler=cmd_run)
     for module in COMMAND_MODULES:
@@ -177,10 +185,16 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         model,
         target,
         twin=twin,
-        extra_manifest={"overrides": args.overrides, "command": sys.argv, "twin": twin is not None},
+        extra_manifest={
+            "overrides": args.overrides,
+            "command": sys.argv,
+            "twin": twin is not None,
+            "flows": args.flows,
+        },
         figure=not args.no_figure,
         figure_in_background=True,
         headline=headline,
+        flow_detail=args.flows,
     )
     report_run(args, console, headline, elapsed, out)
     return 0

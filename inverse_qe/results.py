@@ -49,24 +49,63 @@ def timeseries(model, twin=None) -> pd.DataFrame:
     return frame
 
 
-def flows(model) -> pd.DataFrame:
-    """Every recorded flow: ``week, source, target, instrument, kind, amount, units``."""
+#: ``--flows`` choices: every flow, or the hedge funds' flows summed per sector.
+FLOW_DETAILS = ("full", "sector")
+#: In ``--flows sector``, what each hedge fund's rows are summed into.
+SECTOR_OF_KIND = {"hedge_fund": "hedge_funds"}
+
+
+def flows(model, detail: str = "full") -> pd.DataFrame:
+    """Every recorded flow: ``week, source, target, instrument, kind, amount, units``.
+
+    With ``detail="sector"``, every hedge fund is named after its sector
+    (``hedge_funds``) and flows with the same week, source, target, instrument and
+    kind are summed into one row (in order of first appearance): at 100,000 funds
+    a few thousand rows instead of tens of millions. Totals per holder, week and
+    kind are those of ``full``; the other holders keep their names.
+    """
+    if detail not in FLOW_DETAILS:
+        raise ValueError(f"flows detail must be one of {FLOW_DETAILS}, got {detail!r}")
     log, ledger = model.ledger.flows, model.ledger
     names = np.array([h.name for h in ledger.holders], dtype=object)
     instruments = np.array([*ledger.assets, "cash"], dtype=object)  # index -1 is cash
-    instrument = log.column("instrument").astype(np.int64)
     kinds = np.array(log.kinds, dtype=object)
+    names_of_columns = ("week", "source", "target", "instrument", "kind", "amount", "units")
+    columns = {name: log.column(name) for name in names_of_columns}
+    if detail == "sector":
+        columns = _per_sector(columns, ledger, names)
+    instrument = columns["instrument"].astype(np.int64)
     return pd.DataFrame(
         {
-            "week": log.column("week"),
-            "source": names[log.column("source")],
-            "target": names[log.column("target")],
+            "week": columns["week"],
+            "source": names[columns["source"]],
+            "target": names[columns["target"]],
             "instrument": instruments[np.where(instrument == CASH, -1, instrument)],
-            "kind": kinds[log.column("kind")],
-            "amount": log.column("amount"),
-            "units": log.column("units"),
+            "kind": kinds[columns["kind"]],
+            "amount": columns["amount"],
+            "units": columns["units"],
         }
     )
+
+
+def _per_sector(columns: dict, ledger, names: np.ndarray) -> dict:
+    """Flow columns with each sector's members on one row (``names`` gets the sector names)."""
+    representative = np.arange(len(names))
+    for kind, sector in SECTOR_OF_KIND.items():
+        members = np.flatnonzero([h.kind == kind for h in ledger.holders])
+        if members.size:
+            representative[members] = members[0]
+            names[members[0]] = sector
+    frame = pd.DataFrame(
+        {
+            **{key: columns[key] for key in ("week", "instrument", "kind", "amount", "units")},
+            "source": representative[columns["source"]],
+            "target": representative[columns["target"]],
+        }
+    )
+    keys = ["week", "source", "target", "instrument", "kind"]
+    summed = frame.groupby(keys, sort=False, as_index=False)[["amount", "units"]].sum()
+    return {key: summed[key].to_numpy() for key in (*keys, "amount", "units")}
 
 
 def balances(model) -> pd.DataFrame:
@@ -220,11 +259,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_tables(model, directory: Path, twin=None) -> None:
-    """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``."""
+def write_tables(model, directory: Path, twin=None, flow_detail: str = "full") -> None:
+    """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``.
+
+    ``flow_detail``: ``full`` (every flow) or ``sector`` (see :func:`flows`).
+    """
     directory = Path(directory)
     timeseries(model, twin).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
-    flows(model).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
+    flows(model, flow_detail).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
     balances(model).to_csv(directory / "balances.csv", index=False, float_format="%.10g")
     with open(directory / "events.jsonl", "w", encoding="utf-8") as handle:
         for event in model.events:
@@ -305,6 +347,7 @@ def write_run_files(
     figure: bool = True,
     figure_in_background: bool = False,
     headline: dict | None = None,
+    flow_detail: str = "full",
 ) -> None:
     """Write every output file of a finished run into ``directory`` (which must exist).
 
@@ -320,7 +363,7 @@ def write_run_files(
     if figure and figure_in_background and _can_fork():
         drawing = _FigureWorker(timeseries(model, twin), headline, directory / "dashboard.png")
     try:
-        write_tables(model, directory, twin)
+        write_tables(model, directory, twin, flow_detail)
         if twin is not None:
             (directory / "twin").mkdir()
             timeseries(twin).to_csv(
@@ -351,6 +394,7 @@ def write_run(
     figure: bool = True,
     figure_in_background: bool = False,
     headline: dict | None = None,
+    flow_detail: str = "full",
     force: bool = False,
 ) -> Path:
     """Write every output file of a finished run into ``out`` atomically; the directory written.
@@ -365,6 +409,7 @@ def write_run(
         figure_in_background: draw it in a forked worker while the other files are
             written (see :func:`write_run_files`).
         headline: the run's :func:`summary`, if already computed.
+        flow_detail: ``flows.csv`` with every flow (``full``) or per sector (``sector``).
         force: replace an existing directory of results (when ``out`` is a path).
     """
     target = out if isinstance(out, OutputDir) else OutputDir(out, force=force)
@@ -377,5 +422,6 @@ def write_run(
             figure=figure,
             figure_in_background=figure_in_background,
             headline=headline,
+            flow_detail=flow_detail,
         )
     return target.path
