@@ -163,6 +163,9 @@ def _child_model(funds: int, weeks: int, gc_modes: list[str], kernel: bool) -> d
             out["model_per_fund_week_us_gc_off"] = out["run_gc_off"] / per_week * 1e6
         out["kernel_per_fund_week_us"] = result["per_fund_week_us"]
         out["kernel_ratio_gc_on"] = out["model_per_fund_week_us_gc_on"] / result["per_fund_week_us"]
+        out["kernel_ratio_gc_on_cpu"] = (
+            out["run_gc_on_cpu"] / per_week * 1e6 / result["per_fund_week_cpu_us"]
+        )
         if "run_gc_off" in out:
             out["kernel_ratio_gc_off"] = (
                 out["model_per_fund_week_us_gc_off"] / result["per_fund_week_us"]

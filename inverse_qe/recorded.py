@@ -249,7 +249,8 @@ class RecordedRun:
                 cls = kinds[record.pop("type")]
                 names = {f.name for f in fields(cls)}
                 record["causes"] = tuple(record.get("causes", ()))
-                log.events.append(cls(**{k: v for k, v in record.items() if k in names}))
+                # ids are the file's order, as add() numbers them
+                log.add(cls(**{k: v for k, v in record.items() if k in names}))
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
             raise UserError(f"{path}: not a run's events (line {where['line']}: {error})") from None
         return log

@@ -23,7 +23,7 @@ import pandas as pd
 
 import inverse_qe
 from inverse_qe.errors import OutputExistsError
-from inverse_qe.model.events import ForcedSale, cascades
+from inverse_qe.model.events import cascades
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
 from inverse_qe.twin import capex_effect, effect_summary, first_week
@@ -161,10 +161,10 @@ def summary(model, twin=None) -> dict[str, Any]:
     net = ts.series("net_liquidity")
     chains = cascades(model.events)
     largest = chains[0] if chains else None
+    sales = model.events.forced_sales()
+    # Python's sum, in the order the sales happened: the same bits as summing the events.
     forced = {
-        reason: float(
-            sum(e.amount for e in model.events if isinstance(e, ForcedSale) and e.reason == reason)
-        )
+        reason: float(sum(sales["amount"][sales["reason"] == reason].tolist()))
         for reason in ("margin", "redemption", "commitment", "funding")
     }
     return {

@@ -34,7 +34,7 @@ import numpy as np
 from inverse_qe.agents.members import Members
 from inverse_qe.agents.portfolio import weights_from
 from inverse_qe.model.arrays import row_sums
-from inverse_qe.model.events import Default, Redemption
+from inverse_qe.model.events import Default
 
 #: A sale made to meet margin calls is recorded with this reason.
 MARGIN_REASON = "margin"
@@ -301,13 +301,7 @@ class HedgeFunds(Members):
         amount = np.where(already > 0, 0.0, fraction * np.maximum(equity_now, 0.0))
         due = model.week + max(s.redemption_notice, 1)
         self.pending_redemptions[due] += amount
-        for j in np.flatnonzero(amount > 1e-6):
-            model.events.add(
-                Redemption(
-                    week=model.week,
-                    holder=self.members[j].name,
-                    amount=float(amount[j]),
-                    trailing_return=float(trailing[j]),
-                    due_week=due,
-                )
-            )
+        noticed = np.flatnonzero(amount > 1e-6)
+        model.events.add_redemptions(
+            model.ledger, model.week, self.rows[noticed], amount[noticed], trailing[noticed], due
+        )

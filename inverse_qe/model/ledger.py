@@ -163,7 +163,8 @@ class Ledger:
     def __init__(self, holders: list[Holder], assets: list[str], central_bank: str) -> None:
         self.holders = list(holders)
         self.assets = list(assets)
-        self.index = {h.name: i for i, h in enumerate(self.holders)}
+        self.names = [h.name for h in self.holders]
+        self.index = {name: i for i, name in enumerate(self.names)}
         if len(self.index) != len(self.holders):
             raise LedgerError("holder names must be unique")
         self.asset_index = {a: k for k, a in enumerate(self.assets)}
