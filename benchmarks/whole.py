@@ -3,6 +3,7 @@
     python benchmarks/whole.py --out benchmarks/results/NAME.json             # everything
     python benchmarks/whole.py --only cli compare --pairs 5                   # some parts
     python benchmarks/whole.py --source /tmp/old_tree --out results/old.json  # another tree
+    python benchmarks/whole.py --table results/old.json results/new.json     # side by side
 
 Parts (each in fresh processes; ``--source DIR`` puts ``DIR`` first on ``PYTHONPATH`` so
 the same commands measure another checkout's ``inverse_qe/``):
@@ -238,7 +239,68 @@ def _revision() -> str | None:
         return None
 
 
+def figures(results: dict) -> dict[str, float]:
+    """The headline figures of one results file (what the targets are about)."""
+    out: dict[str, float] = {}
+    if "cli" in results:
+        c = results["cli"]
+        out["cli_run_wall_s"] = c["run_wall_median"]
+        out["cli_run_cpu_s"] = c["run_cpu_median"]
+        out["import_floor_wall_s"] = c["floor_wall_median"]
+        out["cli_over_import_floor"] = c["ratio_wall_median"]
+        out["cli_over_import_floor_cpu"] = c["ratio_cpu_median"]
+    if "large" in results:
+        g = results["large"]
+        out["large_run_gc_on_s"] = g["run_gc_on"]
+        out["large_run_gc_on_cpu_s"] = g["run_gc_on_cpu"]
+        out["large_run_gc_off_s"] = g["run_gc_off"]
+        out["large_run_gc_off_cpu_s"] = g["run_gc_off_cpu"]
+        out["kernel_per_fund_week_us"] = g["kernel_per_fund_week_us"]
+        out["kernel_ratio_10k_gc_on"] = g["kernel_ratio_gc_on"]
+        out["kernel_ratio_10k_gc_on_cpu"] = g["kernel_ratio_gc_on_cpu"]
+        out["kernel_ratio_10k_gc_off"] = g["kernel_ratio_gc_off"]
+        out["large_peak_rss_gib"] = g["peak_rss_gib"]
+    if "scaling" in results:
+        out["scaling_exponent"] = results["scaling"]["exponent_wall"]
+        out["scaling_exponent_cpu"] = results["scaling"]["exponent_cpu"]
+    if "xlarge" in results:
+        out["xlarge_run_s"] = results["xlarge"]["run_gc_on"]
+        out["xlarge_peak_rss_gib"] = results["xlarge"]["peak_rss_gib"]
+    if "compare" in results:
+        c = results["compare"]
+        for name, wall in c["wall_median"].items():
+            out[f"compare_{name}_s"] = wall
+        out["compare_speedup_2_workers"] = c["speedup_2_workers"]
+        out["compare_speedup_dask_local"] = c["speedup_dask_local"]
+    return out
+
+
+def table(old_path: Path, new_path: Path) -> str:
+    """A markdown table of the figures of two results files, with the targets."""
+    old = figures(json.loads(old_path.read_text(encoding="utf-8")))
+    new = figures(json.loads(new_path.read_text(encoding="utf-8")))
+    lines = [
+        f"| figure | {old_path.name} | {new_path.name} | target |",
+        "|---|---:|---:|---|",
+    ]
+    for name in [*old, *(n for n in new if n not in old)]:
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None and name in new:
+            below = name.startswith(("cli_", "kernel_", "xlarge_", "scaling_"))
+            met = new[name] <= target if below else new[name] >= target
+            verdict = f"{'≤' if below else '≥'} {target:g}: {'met' if met else 'missed'}"
+        cells = [f"{d[name]:.3g}" if name in d else "-" for d in (old, new)]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {verdict} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--table"]:
+        print(table(Path(argv[1]), Path(argv[2])))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="JSON file to write")
     parser.add_argument("--source", type=Path, help="a tree whose inverse_qe/ is measured")
@@ -274,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["xlarge"] = measure_model(100000, 104, ["on"], False, env, tmp)
             elif part == "compare":
                 results["compare"] = measure_compare(args.compare_reps, env, tmp)
+            if args.out:  # what is measured so far survives a later part's failure
+                args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     with open("/proc/loadavg", encoding="ascii") as handle:
         results["load_average_after"] = handle.read().split()[:3]
     results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
