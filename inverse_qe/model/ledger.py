@@ -63,9 +63,17 @@ class FlowLog:
         self.records = 0  # rows stored: a trade is one
         self.kinds: list[str] = []
         self._kind_index: dict[str, int] = {}
+        # The chunk being filled; it doubles (copying) up to CHUNK rows, and then full
+        # chunks are set aside and a new one started: no copy of tens of millions of rows,
+        # and no moment holding the old and the grown columns at once.
         self.data = {name: np.empty(capacity, dtype) for name, dtype in self._columns}
+        self._filled = 0
+        self._chunks: list[dict[str, np.ndarray]] = []
         # (first record, end record, selling) of every batch of trades, in booking order
         self._trades: list[tuple[int, int, bool]] = []
+
+    #: Rows per chunk once the log is large (34 MiB of columns).
+    CHUNK = 1 << 20
 
     def kind_id(self, kind: str) -> int:
         """The integer code of a flow kind, registering it on first use."""
@@ -76,23 +84,49 @@ class FlowLog:
         return code
 
     def _store(self, n: int, week, source, target, instrument, kind: str, amount, units) -> None:
-        end = self.records + n
-        capacity = self.data["week"].size
-        if end > capacity:
-            new_capacity = max(end, 2 * capacity)
+        values = {
+            "week": week,
+            "source": source,
+            "target": target,
+            "instrument": instrument,
+            "kind": self.kind_id(kind),
+            "amount": amount,
+            "units": units,
+        }
+        done = 0
+        while done < n:
+            capacity = self.data["week"].size
+            if self._filled == capacity:
+                self._make_room(capacity)
+                continue
+            take = min(n - done, capacity - self._filled)
+            end = self._filled + take
+            for name, value in values.items():
+                self.data[name][self._filled : end] = (
+                    value[done : done + take] if np.ndim(value) else value
+                )
+            self._filled = end
+            done += take
+        self.records += n
+
+    def _make_room(self, capacity: int) -> None:
+        if capacity < self.CHUNK:
+            grow = min(self.CHUNK, 2 * capacity)
             for name, column in self.data.items():
-                grown = np.empty(new_capacity, column.dtype)
-                grown[: self.records] = column[: self.records]
+                grown = np.empty(grow, column.dtype)
+                grown[: self._filled] = column[: self._filled]
                 self.data[name] = grown
-        d, start = self.data, self.records
-        d["week"][start:end] = week
-        d["source"][start:end] = source
-        d["target"][start:end] = target
-        d["instrument"][start:end] = instrument
-        d["kind"][start:end] = self.kind_id(kind)
-        d["amount"][start:end] = amount
-        d["units"][start:end] = units
-        self.records = end
+        else:
+            self._chunks.append(self.data)
+            self.data = {name: np.empty(self.CHUNK, dtype) for name, dtype in self._columns}
+            self._filled = 0
+
+    def _stored(self, name: str) -> np.ndarray:
+        """One column of the stored rows (a view while they fit in one chunk)."""
+        current = self.data[name][: self._filled]
+        if not self._chunks:
+            return current
+        return np.concatenate([*(chunk[name] for chunk in self._chunks), current])
 
     def append(self, week, source, target, instrument, kind: str, amount, units) -> None:
         """Append one or many flows (scalars or equal-length arrays)."""
@@ -121,12 +155,12 @@ class FlowLog:
 
     def column(self, name: str) -> np.ndarray:
         """One column's values, one per flow (a view of the store when it holds no trade)."""
-        stored = self.data[name][: self.records]
+        stored = self._stored(name)
         if not self._trades:
             return stored
         # The market's leg runs the other way: its source is the holder's target.
         partner = {"source": "target", "target": "source"}.get(name, name)
-        paired = self.data[partner][: self.records]
+        paired = stored if partner == name else self._stored(partner)
         out = np.empty(self.size, stored.dtype)
         read = written = 0
         for start, end, selling in self._trades:

@@ -533,3 +533,21 @@ def test_a_trade_stored_once_reads_back_as_its_two_legs_in_booking_order():
         column = compact.column(name)
         assert column.dtype == dtype
         np.testing.assert_array_equal(column, by_leg.column(name))
+
+
+def test_a_log_of_many_chunks_reads_back_as_one():
+    """Past CHUNK rows the log sets full chunks aside instead of copying them: same columns."""
+    rng = np.random.default_rng(7)
+    chunked, single = FlowLog(capacity=2), FlowLog(capacity=2)
+    chunked.CHUNK = 8  # a tiny chunk, so that batches straddle chunk boundaries
+    for week in range(6):
+        n = int(rng.integers(1, 12))
+        rows, cols = rng.integers(0, 5, n), rng.integers(0, 2, n)
+        values, units = rng.random(n), rng.random(n)
+        for log in (chunked, single):
+            log.append(week, rows, 9, CASH, "coupon", values, 0.0)
+            log.append_trades(week, rows, 10 + cols, cols, "trade", values, units, selling=week % 2)
+    assert chunked._chunks and not single._chunks
+    assert chunked.records == single.records and chunked.size == single.size
+    for name, _ in FlowLog._columns:
+        np.testing.assert_array_equal(chunked.column(name), single.column(name))
