@@ -171,9 +171,34 @@ def hedge_fund_overrides(scenario, n_funds: int | None, mode: str = "split") -> 
 
 
 def load_scenario(n_funds: int | None = None, mode: str = "split"):
-    """The default scenario with ``n_funds`` hedge funds (see :func:`hedge_fund_overrides`)."""
+    """The default scenario with ``n_funds`` hedge funds (see :func:`hedge_fund_overrides`).
+
+    A scenario allows at most 10,000 funds per strategy; beyond that (30,000 and
+    100,000 funds) each strategy is split into parts of at most 10,000 funds
+    (``<name>_2``, ``<name>_3``...) sharing its equity pro rata: the same funds,
+    the same sector, only more strategy entries.
+    """
     from inverse_qe.scenarios.loader import load
 
     base = load(DEFAULT_SCENARIO)
-    overrides = hedge_fund_overrides(base, n_funds, mode)
-    return load(DEFAULT_SCENARIO, overrides) if overrides else base
+    if n_funds is None:
+        return base
+    counts = strategy_counts([s.count for s in base.hedge_funds.strategies], n_funds)
+    limit = 10_000
+    if max(counts) <= limit:
+        overrides = hedge_fund_overrides(base, n_funds, mode)
+        return load(DEFAULT_SCENARIO, overrides) if overrides else base
+    if mode != "split":
+        raise ValueError("more than 10,000 funds per strategy: only the split scaling")
+    # Validate a scenario at the limit, then split each strategy of the full count.
+    small = load(DEFAULT_SCENARIO, hedge_fund_overrides(base, min(n_funds, limit), mode))
+    strategies = []
+    for s, count in zip(base.hedge_funds.strategies, counts, strict=True):
+        parts = -(-count // limit)
+        sizes = [count // parts + (1 if j < count % parts else 0) for j in range(parts)]
+        for j, size in enumerate(sizes):
+            name = s.name if j == 0 else f"{s.name}_{j + 1}"
+            equity = s.equity * size / count if count else s.equity
+            strategies.append(s.model_copy(update={"name": name, "count": size, "equity": equity}))
+    hedge_funds = small.hedge_funds.model_copy(update={"strategies": strategies})
+    return small.model_copy(update={"hedge_funds": hedge_funds})

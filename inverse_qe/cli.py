@@ -26,6 +26,7 @@ from inverse_qe.errors import EXIT_USAGE, UserError, run_guarded
 from inverse_qe.scenarios.loader import DEFAULT_SCENARIO, load
 from inverse_qe.scenarios.schema import MAX_SEED, MAX_WEEKS
 from inverse_qe.terminal import new_table, print_json, results_console, status_console
+from inverse_qe.threads import pin_blas_threads
 
 __all__ = ["EXIT_USAGE", "UserError", "build_parser", "main", "positive_number", "whole_number"]
 #: Modules that add subcommands: each has ``register(commands)`` taking the subparsers
@@ -114,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the capex twin (the same scenario and seed without AI spending)",
     )
     run.add_argument("--no-figure", action="store_true", help="skip dashboard.png")
+    run.add_argument(
+        "--flows",
+        choices=("full", "sector"),
+        default="full",
+        help="flows.csv with every flow (full, the default) or with the hedge funds' flows"
+        " summed per sector into 'hedge_funds' rows (sector: for large populations, where"
+        " full has tens of millions of rows)",
+    )
     add_output_options(run, "the summary")
     run.set_defaults(handler=cmd_run)
     for module in COMMAND_MODULES:
@@ -171,14 +180,23 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=args.weeks)
         simulate(twin, f"[bold]{scenario.name}[/] seed {seed}, twin", quiet=args.quiet)
     elapsed = time.perf_counter() - started
+    headline = summary(model, twin)
     out = write_run(
         model,
         target,
         twin=twin,
-        extra_manifest={"overrides": args.overrides, "command": sys.argv, "twin": twin is not None},
+        extra_manifest={
+            "overrides": args.overrides,
+            "command": sys.argv,
+            "twin": twin is not None,
+            "flows": args.flows,
+        },
         figure=not args.no_figure,
+        figure_in_background=True,
+        headline=headline,
+        flow_detail=args.flows,
     )
-    report_run(args, console, summary(model, twin), elapsed, out)
+    report_run(args, console, headline, elapsed, out)
     return 0
 
 
@@ -279,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = status_console()
     parser = build_parser()
     args = parser.parse_args(argv)
+    pin_blas_threads()
 
     def report(message: str) -> None:
         errors.print(message, highlight=False, markup=False, style="red")

@@ -315,16 +315,23 @@ def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any]) -> None:
     # Text sizes and the panels' final heights are known only after a layout pass
     # (the line-end labels already take their width in it).
     fig.draw_without_rendering()
-    _unclash_titles(fig, panels)
+    lifted = _unclash_titles(fig, panels)
     _space_line_ends(ducks, end_labels)
+    if not lifted:
+        # The layout is the costly part of a draw (every tick and label measured) and
+        # nothing it depends on changed since that pass: keep its positions rather than
+        # let savefig run the constrained layout again.
+        fig.set_layout_engine("none")
 
 
-def _unclash_titles(fig: Figure, axes: Iterable[Axes]) -> None:
+def _unclash_titles(fig: Figure, axes: Iterable[Axes]) -> bool:
     """Lift a panel's title above its legend where the two would print over each other.
 
     Titles sit top-left and legends top-right; long legend entries (big totals,
     many sectors) can reach the title, and then stacking them is the tidy fix.
+    Whether any title was lifted (the layout must then make room for it).
     """
+    lifted = False
     renderer = fig.canvas.get_renderer()
     for ax in axes:
         legend, label = ax.get_legend(), ax.get_title(loc="left")
@@ -335,6 +342,8 @@ def _unclash_titles(fig: Figure, axes: Iterable[Axes]) -> None:
         if title.get_window_extent(renderer).x1 + 6 > legend.get_window_extent(renderer).x0:
             points = legend.get_window_extent(renderer).height * 72.0 / fig.dpi
             ax.set_title(label, loc="left", pad=points + 8)
+            lifted = True
+    return lifted
 
 
 def _placeholder(ax: Axes, title: str, frame: pd.DataFrame) -> None:

@@ -63,8 +63,17 @@ class _Recorder:
 class _Flows:
     """The ledger's flow log over ``flows.csv``: ``column(name)`` and ``kinds``."""
 
-    def __init__(self, frame: pd.DataFrame, holders: list[str], assets: list[str]) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, holders: list[str], assets: list[str], kinds: list[str]
+    ) -> None:
+        from inverse_qe.results import SECTOR_OF_KIND
+
         row = {name: i for i, name in enumerate(holders)}
+        # A run written with --flows sector names a sector where its members' rows were:
+        # read it as the sector's first member (every member has the same kind).
+        for kind, sector in SECTOR_OF_KIND.items():
+            if kind in kinds:
+                row.setdefault(sector, kinds.index(kind))
         instrument = {asset: k for k, asset in enumerate(assets)} | {"cash": CASH}
         kinds = pd.Categorical(frame["kind"].astype(str))
         self.kinds = [str(k) for k in kinds.categories]
@@ -137,7 +146,8 @@ class RecordedModel:
         holders = [_Holder(str(h), str(k)) for h, k in pairs]
         names = [h.name for h in holders]
         assets = list(self.markets.names)
-        self.ledger = _Ledger(holders, assets, _Flows(run.flows, names, assets))
+        flows = _Flows(run.flows, names, assets, [h.kind for h in holders])
+        self.ledger = _Ledger(holders, assets, flows)
         self.kinds = np.array([h.kind for h in holders])
         self.water_rows = water_rows(self.kinds)
         index = {name: i for i, name in enumerate(names)}
@@ -239,7 +249,8 @@ class RecordedRun:
                 cls = kinds[record.pop("type")]
                 names = {f.name for f in fields(cls)}
                 record["causes"] = tuple(record.get("causes", ()))
-                log.events.append(cls(**{k: v for k, v in record.items() if k in names}))
+                # ids are the file's order, as add() numbers them
+                log.add(cls(**{k: v for k, v in record.items() if k in names}))
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
             raise UserError(f"{path}: not a run's events (line {where['line']}: {error})") from None
         return log

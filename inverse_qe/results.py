@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,13 @@ import pandas as pd
 
 import inverse_qe
 from inverse_qe.errors import OutputExistsError
-from inverse_qe.model.events import ForcedSale, cascades
+from inverse_qe.model.events import cascades
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
 from inverse_qe.twin import capex_effect, effect_summary, first_week
 from inverse_qe.watchlist import watch_list
 
-__all__ = ["OutputExistsError", "write_run", "write_run_files"]
+__all__ = ["FigureError", "OutputExistsError", "write_run", "write_run_files"]
 
 
 def timeseries(model, twin=None) -> pd.DataFrame:
@@ -48,24 +49,63 @@ def timeseries(model, twin=None) -> pd.DataFrame:
     return frame
 
 
-def flows(model) -> pd.DataFrame:
-    """Every recorded flow: ``week, source, target, instrument, kind, amount, units``."""
+#: ``--flows`` choices: every flow, or the hedge funds' flows summed per sector.
+FLOW_DETAILS = ("full", "sector")
+#: In ``--flows sector``, what each hedge fund's rows are summed into.
+SECTOR_OF_KIND = {"hedge_fund": "hedge_funds"}
+
+
+def flows(model, detail: str = "full") -> pd.DataFrame:
+    """Every recorded flow: ``week, source, target, instrument, kind, amount, units``.
+
+    With ``detail="sector"``, every hedge fund is named after its sector
+    (``hedge_funds``) and flows with the same week, source, target, instrument and
+    kind are summed into one row (in order of first appearance): at 100,000 funds
+    a few thousand rows instead of tens of millions. Totals per holder, week and
+    kind are those of ``full``; the other holders keep their names.
+    """
+    if detail not in FLOW_DETAILS:
+        raise ValueError(f"flows detail must be one of {FLOW_DETAILS}, got {detail!r}")
     log, ledger = model.ledger.flows, model.ledger
     names = np.array([h.name for h in ledger.holders], dtype=object)
     instruments = np.array([*ledger.assets, "cash"], dtype=object)  # index -1 is cash
-    instrument = log.column("instrument").astype(np.int64)
     kinds = np.array(log.kinds, dtype=object)
+    names_of_columns = ("week", "source", "target", "instrument", "kind", "amount", "units")
+    columns = {name: log.column(name) for name in names_of_columns}
+    if detail == "sector":
+        columns = _per_sector(columns, ledger, names)
+    instrument = columns["instrument"].astype(np.int64)
     return pd.DataFrame(
         {
-            "week": log.column("week"),
-            "source": names[log.column("source")],
-            "target": names[log.column("target")],
+            "week": columns["week"],
+            "source": names[columns["source"]],
+            "target": names[columns["target"]],
             "instrument": instruments[np.where(instrument == CASH, -1, instrument)],
-            "kind": kinds[log.column("kind")],
-            "amount": log.column("amount"),
-            "units": log.column("units"),
+            "kind": kinds[columns["kind"]],
+            "amount": columns["amount"],
+            "units": columns["units"],
         }
     )
+
+
+def _per_sector(columns: dict, ledger, names: np.ndarray) -> dict:
+    """Flow columns with each sector's members on one row (``names`` gets the sector names)."""
+    representative = np.arange(len(names))
+    for kind, sector in SECTOR_OF_KIND.items():
+        members = np.flatnonzero([h.kind == kind for h in ledger.holders])
+        if members.size:
+            representative[members] = members[0]
+            names[members[0]] = sector
+    frame = pd.DataFrame(
+        {
+            **{key: columns[key] for key in ("week", "instrument", "kind", "amount", "units")},
+            "source": representative[columns["source"]],
+            "target": representative[columns["target"]],
+        }
+    )
+    keys = ["week", "source", "target", "instrument", "kind"]
+    summed = frame.groupby(keys, sort=False, as_index=False)[["amount", "units"]].sum()
+    return {key: summed[key].to_numpy() for key in (*keys, "amount", "units")}
 
 
 def balances(model) -> pd.DataFrame:
@@ -121,10 +161,10 @@ def summary(model, twin=None) -> dict[str, Any]:
     net = ts.series("net_liquidity")
     chains = cascades(model.events)
     largest = chains[0] if chains else None
+    sales = model.events.forced_sales()
+    # Python's sum, in the order the sales happened: the same bits as summing the events.
     forced = {
-        reason: float(
-            sum(e.amount for e in model.events if isinstance(e, ForcedSale) and e.reason == reason)
-        )
+        reason: float(sum(sales["amount"][sales["reason"] == reason].tolist()))
         for reason in ("margin", "redemption", "commitment", "funding")
     }
     return {
@@ -219,15 +259,83 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_tables(model, directory: Path, twin=None) -> None:
-    """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``."""
+def write_tables(model, directory: Path, twin=None, flow_detail: str = "full") -> None:
+    """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``.
+
+    ``flow_detail``: ``full`` (every flow) or ``sector`` (see :func:`flows`).
+    """
     directory = Path(directory)
     timeseries(model, twin).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
-    flows(model).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
+    flows(model, flow_detail).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
     balances(model).to_csv(directory / "balances.csv", index=False, float_format="%.10g")
     with open(directory / "events.jsonl", "w", encoding="utf-8") as handle:
         for event in model.events:
             handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
+
+
+class FigureError(RuntimeError):
+    """Drawing ``dashboard.png`` failed in its worker process (its traceback is the message)."""
+
+
+class _FigureWorker:
+    """``dashboard.png`` drawn in a forked process while the caller writes the other files.
+
+    The figure takes about as long as everything else written together and needs
+    only the time series and the summary, so on a second core it costs no wall
+    time. The child reports failure through a pipe; :meth:`wait` raises it as a
+    :class:`FigureError` so the run directory is never committed without its figure.
+    """
+
+    def __init__(self, frame: pd.DataFrame, headline: dict, path: Path) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_draw_child, args=(send, frame, headline, path), daemon=True
+        )
+        with warnings.catch_warnings():
+            # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
+            # multi-threaded process may deadlock; OpenBLAS resets its pool in the child
+            # (pthread_atfork) and the child draws with matplotlib alone, on one thread.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            self._process.start()
+        send.close()  # the child holds the only sending end: EOF means it is gone
+
+    def wait(self) -> None:
+        """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
+        try:
+            failure = self._receive.recv()
+        except EOFError:
+            failure = "the figure worker ended without a word"
+        self._process.join()
+        self._receive.close()
+        if failure is None and self._process.exitcode == 0:
+            return
+        raise FigureError(
+            f"drawing dashboard.png failed (exit code {self._process.exitcode}):\n{failure}"
+        )
+
+
+def _draw_child(send, frame: pd.DataFrame, headline: dict, path: Path) -> None:
+    import traceback
+
+    try:
+        from inverse_qe.plots import dashboard
+
+        dashboard(frame, headline, path)
+    except BaseException:  # reported to the parent, which raises it
+        send.send(traceback.format_exc())
+        raise
+    send.send(None)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def write_run_files(
@@ -237,25 +345,41 @@ def write_run_files(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
+    figure_in_background: bool = False,
+    headline: dict | None = None,
+    flow_detail: str = "full",
 ) -> None:
     """Write every output file of a finished run into ``directory`` (which must exist).
 
     With the run's ``twin``, its ``timeseries.csv`` goes into ``twin/`` and the
     run's own files carry the capex effect (a column, a summary block, a panel).
+    With ``figure_in_background`` (and where processes can be forked), the
+    dashboard is drawn in a worker process while the other files are written,
+    and waited for before returning. ``headline`` is the run's :func:`summary`
+    when the caller has it already.
     """
-    write_tables(model, directory, twin)
-    if twin is not None:
-        (directory / "twin").mkdir()
-        timeseries(twin).to_csv(
-            directory / "twin" / "timeseries.csv", index=False, float_format="%.10g"
+    headline = summary(model, twin) if headline is None else headline
+    drawing = None
+    if figure and figure_in_background and _can_fork():
+        drawing = _FigureWorker(timeseries(model, twin), headline, directory / "dashboard.png")
+    try:
+        write_tables(model, directory, twin, flow_detail)
+        if twin is not None:
+            (directory / "twin").mkdir()
+            timeseries(twin).to_csv(
+                directory / "twin" / "timeseries.csv", index=False, float_format="%.10g"
+            )
+        (directory / "network.json").write_text(json.dumps(network(model), indent=1))
+        (directory / "summary.json").write_text(
+            json.dumps(headline, indent=2, default=_json_default)
         )
-    (directory / "network.json").write_text(json.dumps(network(model), indent=1))
-    headline = summary(model, twin)
-    (directory / "summary.json").write_text(json.dumps(headline, indent=2, default=_json_default))
-    (directory / "manifest.json").write_text(
-        json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
-    )
-    if figure:
+        (directory / "manifest.json").write_text(
+            json.dumps(manifest(model, extra_manifest), indent=2, default=_json_default)
+        )
+    finally:
+        if drawing is not None:
+            drawing.wait()
+    if figure and drawing is None:
         from inverse_qe.plots import dashboard
 
         dashboard(timeseries(model, twin), headline, directory / "dashboard.png")
@@ -268,6 +392,9 @@ def write_run(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
+    figure_in_background: bool = False,
+    headline: dict | None = None,
+    flow_detail: str = "full",
     force: bool = False,
 ) -> Path:
     """Write every output file of a finished run into ``out`` atomically; the directory written.
@@ -279,9 +406,22 @@ def write_run(
         extra_manifest: more fields for ``manifest.json``.
         twin: the run's twin without AI spending (see :mod:`inverse_qe.twin`), or None.
         figure: draw ``dashboard.png``.
+        figure_in_background: draw it in a forked worker while the other files are
+            written (see :func:`write_run_files`).
+        headline: the run's :func:`summary`, if already computed.
+        flow_detail: ``flows.csv`` with every flow (``full``) or per sector (``sector``).
         force: replace an existing directory of results (when ``out`` is a path).
     """
     target = out if isinstance(out, OutputDir) else OutputDir(out, force=force)
     with target as staging:
-        write_run_files(model, staging, twin=twin, extra_manifest=extra_manifest, figure=figure)
+        write_run_files(
+            model,
+            staging,
+            twin=twin,
+            extra_manifest=extra_manifest,
+            figure=figure,
+            figure_in_background=figure_in_background,
+            headline=headline,
+            flow_detail=flow_detail,
+        )
     return target.path

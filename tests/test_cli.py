@@ -282,3 +282,51 @@ def test_the_output_is_checked_before_the_simulation(tmp_path, monkeypatch):
     monkeypatch.setattr(bathtub.BathtubModel, "step", never)
     (tmp_path / "afile").write_text("x")
     assert main(["run", "--weeks", "2", "--out", str(tmp_path / "afile" / "o")]) == 2
+
+
+def test_a_failed_figure_stops_the_run_and_leaves_no_directory(tmp_path, monkeypatch, capsys):
+    """The dashboard is drawn in a worker process: its failure must still reach the user."""
+    from inverse_qe import plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("no ink")
+
+    monkeypatch.setattr(plots, "dashboard", broken)
+    monkeypatch.setenv("INVERSE_QE_CRASH_DIR", str(tmp_path / "crashes"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert main(["run", "--weeks", "4", "--no-twin", "--out", str(runs / "run")]) == 1
+    assert not list(runs.iterdir())  # neither the run nor its staging directory
+    assert "drawing dashboard.png failed" in capsys.readouterr().err
+    (saved,) = (tmp_path / "crashes").iterdir()
+    assert "ValueError: no ink" in saved.read_text()
+
+
+def test_flows_per_sector_keep_the_totals_and_the_watch_list(tmp_path):
+    """--flows sector sums the hedge funds' rows; totals and sovereign selling are unchanged."""
+    from inverse_qe.recorded import read_run
+    from inverse_qe.watchlist import sovereign_net_selling
+
+    written = {}
+    for detail in ("full", "sector"):
+        out = tmp_path / detail
+        command = ["run", "--weeks", "30", "--no-twin", "--no-figure", "--out", str(out)]
+        assert main([*command, "--flows", detail]) == 0
+        written[detail] = out
+    full = pd.read_csv(written["full"] / "flows.csv")
+    sector = pd.read_csv(written["sector"] / "flows.csv")
+    assert len(sector) < len(full)
+    assert "hedge_funds" in set(sector["source"]) | set(sector["target"])
+    assert not sector["source"].str.match(r".*_\d{3}$").any()  # no single fund left
+    by_kind = ["kind", "instrument"]
+    pd.testing.assert_frame_equal(
+        full.groupby(by_kind)[["amount", "units"]].sum(),
+        sector.groupby(by_kind)[["amount", "units"]].sum(),
+        rtol=1e-9,
+    )
+    manifest = json.loads((written["sector"] / "manifest.json").read_text())
+    assert manifest["flows"] == "sector"
+    selling = {d: sovereign_net_selling(read_run(out).model) for d, out in written.items()}
+    assert selling["full"].keys() == selling["sector"].keys()
+    for fund, by_asset in selling["full"].items():
+        assert selling["sector"][fund] == pytest.approx(by_asset, rel=1e-9, abs=1e-9)

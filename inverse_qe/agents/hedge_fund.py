@@ -33,7 +33,8 @@ import numpy as np
 
 from inverse_qe.agents.members import Members
 from inverse_qe.agents.portfolio import weights_from
-from inverse_qe.model.events import Default, Redemption
+from inverse_qe.model.arrays import row_sums
+from inverse_qe.model.events import Default
 
 #: A sale made to meet margin calls is recorded with this reason.
 MARGIN_REASON = "margin"
@@ -114,17 +115,17 @@ def relever_orders(holdings_value, cash, debt, weights, target_leverage, cash_sh
     Returns:
         (orders, borrowing): funds x assets buy orders, and per-fund new borrowing.
     """
-    invested = holdings_value.sum(axis=1)
+    invested = row_sums(holdings_value)
     e = equity(invested, cash, debt)
     solvent = e > 0
     desired_cash = cash_share * np.maximum(e, 0.0)
     desired_invested = np.maximum(target_leverage * e - desired_cash, 0.0)
     gap = np.where(solvent, np.maximum(desired_invested - invested, 0.0), 0.0)
     underweight = np.maximum(weights * desired_invested[:, None] - holdings_value, 0.0)
-    total = underweight.sum(axis=1)
+    total = row_sums(underweight)
     scale = np.divide(speed * gap, total, out=np.zeros_like(total), where=total > 0)
     orders = underweight * np.minimum(scale, 1.0)[:, None]
-    borrowing = np.maximum(orders.sum(axis=1) - np.maximum(cash - desired_cash, 0.0), 0.0)
+    borrowing = np.maximum(row_sums(orders) - np.maximum(cash - desired_cash, 0.0), 0.0)
     return orders, borrowing
 
 
@@ -202,7 +203,7 @@ class HedgeFunds(Members):
         """Cash wanted: the share of equity kept in cash plus redemptions due soon."""
         model = self.model
         value, cash, debt = self._books()
-        wealth = value.sum(axis=1) + cash - debt
+        wealth = row_sums(value) + cash - debt
         week, horizon = model.week, model.config.money_demand.payments_horizon
         due = self.pending_redemptions[week + 1 : week + 1 + horizon].sum(axis=0)
         self.money_demand = self.spec.cash_share * np.maximum(wealth, 0.0) + due
@@ -260,7 +261,7 @@ class HedgeFunds(Members):
             markets.haircuts(s.haircut_volatility_beta),
         )
         target = np.maximum(1.0, limit * (1.0 - s.deleverage_buffer))
-        now = leverage(value.sum(axis=1), cash, np.maximum(debt, 0.0))
+        now = leverage(row_sums(value), cash, np.maximum(debt, 0.0))
         return now, limit, target
 
     def record_defaults(self, insolvent: np.ndarray) -> None:
@@ -286,7 +287,7 @@ class HedgeFunds(Members):
         """Investors give notice after poor returns; the money is due after the lag."""
         model, s = self.model, self.spec
         value, cash, debt = self._books()
-        equity_now = value.sum(axis=1) + cash - debt
+        equity_now = row_sums(value) + cash - debt
         self._equity_history.append(equity_now)
         lookback = s.redemption_lookback
         if len(self._equity_history) <= lookback:
@@ -300,13 +301,7 @@ class HedgeFunds(Members):
         amount = np.where(already > 0, 0.0, fraction * np.maximum(equity_now, 0.0))
         due = model.week + max(s.redemption_notice, 1)
         self.pending_redemptions[due] += amount
-        for j in np.flatnonzero(amount > 1e-6):
-            model.events.add(
-                Redemption(
-                    week=model.week,
-                    holder=self.members[j].name,
-                    amount=float(amount[j]),
-                    trailing_return=float(trailing[j]),
-                    due_week=due,
-                )
-            )
+        noticed = np.flatnonzero(amount > 1e-6)
+        model.events.add_redemptions(
+            model.ledger, model.week, self.rows[noticed], amount[noticed], trailing[noticed], due
+        )

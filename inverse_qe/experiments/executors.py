@@ -64,20 +64,25 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-#: Imported by the forkserver before it forks workers (``__main__`` is the default).
-FORKSERVER_PRELOAD = ["__main__", "inverse_qe.experiments._forkserver"]
+#: Imported by the forkserver before it forks workers (``__main__`` is the default);
+#: ``worker`` makes them warm: a run's imports are done once, in the forkserver.
+FORKSERVER_PRELOAD = [
+    "__main__",
+    "inverse_qe.experiments._forkserver",
+    "inverse_qe.experiments.worker",
+]
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool whose processes die with this one, even when it is killed with SIGKILL."""
-    from inverse_qe.lifeline import bind_to
+    from inverse_qe.experiments.worker import start
 
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(FORKSERVER_PRELOAD)
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=bind_to, initargs=(os.getpid(),)
+        max_workers=workers, mp_context=context, initializer=start, initargs=(os.getpid(),)
     )
 
 
@@ -139,6 +144,8 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
             host="127.0.0.1",
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # warm workers: a run's imports once per worker, one BLAS thread
+            preload=["inverse_qe.experiments.worker"],
         )
         client = Client(cluster)
         description = f"Dask LocalCluster of {n} processes ({cluster.scheduler_address})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inverse_qe.model.events import ForcedSale, MarginCall
+from inverse_qe.model.arrays import row_sums
 from inverse_qe.model.firesale import FireSaleResult, run_fire_sale
 
 #: At most this many causes are linked to each forced sale (the largest ones).
@@ -215,51 +215,30 @@ def _record_forced_sales(
     A sale for a margin call is preceded by its :class:`MarginCall`, which records
     ``margin_terms``: the seller's leverage when the check began, and its limit.
     """
-    week, log, names = model.week, model.events, model.ledger.holders
-    sellers = np.flatnonzero((forced.sum(axis=1) > 1e-6) & (reasons != ""))
+    week, log = model.week, model.events
+    sellers = np.flatnonzero((row_sums(forced) > 1e-6) & (reasons != ""))
     if sellers.size == 0:
         return
     rows = forced[sellers]
     sold = rows > 1e-9
-    amounts = rows.sum(axis=1)
+    amounts = row_sums(rows)
     all_causes = model.causes.causes_for(sold, week)
-    # Every seller's sales by asset, built in one pass over the non-zero entries.
-    asset_names = model.markets.names
     seller, asset = np.nonzero(sold)
-    values = rows[seller, asset].tolist()
-    by_asset: list[dict[str, float]] = [{} for _ in range(sellers.size)]
-    for j, k, v in zip(seller.tolist(), asset.tolist(), values, strict=True):
-        by_asset[j][asset_names[k]] = v
-    reason_of = reasons[sellers].tolist()
-    amount_of = amounts.tolist()
-    margin = margin_terms[0][sellers].tolist(), margin_terms[1][sellers].tolist()
-    ids = np.empty(sellers.size, dtype=np.int64)
+    reason_of = [str(r) for r in reasons[sellers].tolist()]
+    ids = log.add_forced_sales(
+        model.ledger,
+        week,
+        sellers,
+        reason_of,
+        amounts,
+        all_causes,
+        (seller, asset, rows[seller, asset]),
+        round_,
+        (margin_terms[0][sellers], margin_terms[1][sellers]),
+    )
     totals = model.forced_by_reason
-    for j, i in enumerate(sellers.tolist()):
-        reason, causes, holder = str(reason_of[j]), all_causes[j], names[i].name
-        if reason == "margin":
-            log.add(
-                MarginCall(
-                    week=week,
-                    holder=holder,
-                    causes=causes,
-                    leverage=margin[0][j],
-                    limit=margin[1][j],
-                    round=round_,
-                )
-            )
-        ids[j] = log.add(
-            ForcedSale(
-                week=week,
-                holder=holder,
-                causes=causes,
-                reason=reason,
-                amount=amount_of[j],
-                by_asset=by_asset[j],
-                round=round_,
-            )
-        ).id
-        totals[reason] = totals.get(reason, 0.0) + amount_of[j]
+    for reason, amount in zip(reason_of, amounts.tolist(), strict=True):
+        totals[reason] = totals.get(reason, 0.0) + amount
     model.causes.remember(ids, sold, amounts, week)
 
 

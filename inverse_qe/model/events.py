@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
+import numpy as np
+
 
 @dataclass(slots=True)
 class Event:
@@ -113,27 +115,327 @@ class Default(Event):
     type: ClassVar[str] = "Default"
 
 
+class _Columns:
+    """Equal-length numpy columns appended in batches, grown by doubling."""
+
+    def __init__(self, dtypes: dict[str, type], capacity: int = 1024) -> None:
+        self.size = 0
+        self.data = {name: np.empty(capacity, dtype) for name, dtype in dtypes.items()}
+
+    def append(self, **values) -> None:
+        n = int(np.size(values["id"]))
+        end = self.size + n
+        capacity = next(iter(self.data.values())).size
+        if end > capacity:
+            grow = max(end, 2 * capacity)
+            for name, column in self.data.items():
+                grown = np.empty(grow, column.dtype)
+                grown[: self.size] = column[: self.size]
+                self.data[name] = grown
+        for name, value in values.items():
+            self.data[name][self.size : end] = value
+        self.size = end
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.data[name][: self.size]
+
+
 class EventLog:
-    """Events in the order they happened, each with a unique id."""
+    """Events in the order they happened, each with a unique id.
+
+    The cascade's events (margin calls, forced sales, redemptions) come by the
+    thousand per round at large populations, so they are stored as numpy columns
+    appended per round (:meth:`add_forced_sales`, :meth:`add_redemptions`) and
+    made into :class:`Event` objects only when asked (iterating, :attr:`events`,
+    :meth:`of_type`); the few other events are objects from the start
+    (:meth:`add`). Either way ids run 0, 1, 2... in the order events happened.
+    """
 
     def __init__(self) -> None:
-        self.events: list[Event] = []
+        self._objects: list[Event] = []
+        self._next = 0
+        self._holder_names: list[str] = []
+        self._asset_names: list[str] = []
+        self._reasons: list[str] = []
+        self._sales = _Columns(
+            {
+                "id": np.int64,
+                "week": np.int32,
+                "holder": np.int32,
+                "reason": np.int8,
+                "amount": np.float64,
+                "round": np.int32,
+            }
+        )
+        self._sale_causes: list[tuple[int, ...]] = []  # shared tuples, one per pattern
+        self._sale_assets = _Columns({"id": np.int64, "asset": np.int16, "value": np.float64})
+        self._calls = _Columns(
+            {
+                "id": np.int64,
+                "week": np.int32,
+                "holder": np.int32,
+                "leverage": np.float64,
+                "limit": np.float64,
+                "round": np.int32,
+                "sale": np.int64,
+            }
+        )
+        self._redemptions = _Columns(
+            {
+                "id": np.int64,
+                "week": np.int32,
+                "holder": np.int32,
+                "amount": np.float64,
+                "trailing_return": np.float64,
+                "due_week": np.int32,
+            }
+        )
+        self._cache: list[Event] | None = None
 
+    # -- recording ----------------------------------------------------------------------
     def add(self, event: Event) -> Event:
         """Record an event and give it its id."""
-        event.id = len(self.events)
-        self.events.append(event)
+        event.id = self._next
+        self._next += 1
+        self._objects.append(event)
+        self._cache = None
         return event
+
+    def _name_rows(self, ledger) -> None:
+        # The columns hold ledger rows and asset indices; objects are built with names.
+        self._holder_names, self._asset_names = ledger.names, ledger.assets
+
+    def add_forced_sales(
+        self,
+        ledger,
+        week: int,
+        holders: np.ndarray,
+        reasons: list[str],
+        amounts: np.ndarray,
+        causes: list[tuple[int, ...]],
+        by_asset: tuple[np.ndarray, np.ndarray, np.ndarray],
+        round_: int,
+        margin: tuple[np.ndarray, np.ndarray],
+    ) -> np.ndarray:
+        """One round's forced sales; a margin sale comes right after its :class:`MarginCall`.
+
+        Args:
+            ledger: the ledger whose rows and assets the indices refer to.
+            week: the week of the round.
+            holders: ledger rows of the sellers.
+            reasons: each sale's reason (``margin``, ``redemption``, ...).
+            amounts: US$bn each sold.
+            causes: the ids of each sale's causes (shared by its margin call).
+            by_asset: (seller position, asset index, US$bn) of every non-zero sale.
+            round_: the clearing round (from 1).
+            margin: each seller's leverage when the check began, and its limit.
+
+        Returns:
+            The forced sales' ids.
+        """
+        self._name_rows(ledger)
+        n = len(reasons)
+        codes = np.array([self._reason_code(r) for r in reasons], dtype=np.int8)
+        is_margin = np.array([r == "margin" for r in reasons], dtype=bool)
+        # ids in order of occurrence: a margin call, then its sale
+        sale_ids = self._next + np.cumsum(1 + is_margin) - 1
+        first_sale = self._sales.size
+        self._sales.append(
+            id=sale_ids, week=week, holder=holders, reason=codes, amount=amounts, round=round_
+        )
+        self._sale_causes.extend(causes)
+        seller, asset, value = by_asset
+        self._sale_assets.append(id=sale_ids[seller], asset=asset, value=value)
+        calls = np.flatnonzero(is_margin)
+        if calls.size:
+            self._calls.append(
+                id=sale_ids[calls] - 1,
+                week=week,
+                holder=holders[calls],
+                leverage=margin[0][calls],
+                limit=margin[1][calls],
+                round=round_,
+                sale=first_sale + calls,
+            )
+        self._next += n + calls.size
+        self._cache = None
+        return sale_ids
+
+    def add_redemptions(self, ledger, week, holders, amounts, trailing_returns, due_week) -> None:
+        """Notices of redemption from funds (rows ``holders`` of ``ledger``), in that order."""
+        n = int(np.size(holders))
+        if n == 0:
+            return
+        self._name_rows(ledger)
+        self._redemptions.append(
+            id=self._next + np.arange(n),
+            week=week,
+            holder=holders,
+            amount=amounts,
+            trailing_return=trailing_returns,
+            due_week=due_week,
+        )
+        self._next += n
+        self._cache = None
+
+    def _reason_code(self, reason: str) -> int:
+        if reason not in self._reasons:
+            self._reasons.append(reason)
+        return self._reasons.index(reason)
+
+    # -- reading ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._next
+
+    def __iter__(self):
+        return iter(self.events)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event as an object, in order (built from the columns, then kept)."""
+        if self._cache is None:
+            built = [*self._objects, *self._built(ForcedSale), *self._built(MarginCall)]
+            built += self._built(Redemption)
+            built.sort(key=lambda e: e.id)
+            self._cache = built
+        return self._cache
 
     def of_type(self, kind: type[Event]) -> list[Event]:
         """The recorded events of one type, in order."""
         return [e for e in self.events if isinstance(e, kind)]
 
-    def __len__(self) -> int:
-        return len(self.events)
+    def since(self, first_id: int) -> tuple[set[str], list[float]]:
+        """Since event ``first_id``: the holders with a margin call, and redemptions' amounts.
 
-    def __iter__(self):
-        return iter(self.events)
+        Amounts in the order they were noticed (what the weekly record sums).
+        """
+        names = self._holder_names
+        calls = self._calls
+        holders = {names[h] for h in calls["holder"][calls["id"] >= first_id].tolist()}
+        redemptions = self._redemptions
+        recent = redemptions["id"] >= first_id
+        found = list(
+            zip(
+                redemptions["id"][recent].tolist(),
+                redemptions["amount"][recent].tolist(),
+                strict=True,
+            )
+        )
+        for event in self._objects_since(first_id):
+            if isinstance(event, MarginCall):
+                holders.add(event.holder)
+            elif isinstance(event, Redemption):
+                found.append((event.id, event.amount))
+        found.sort()
+        return holders, [amount for _, amount in found]
+
+    def _objects_since(self, first_id: int) -> list[Event]:
+        objects = self._objects
+        j = len(objects)
+        while j > 0 and objects[j - 1].id >= first_id:
+            j -= 1
+        return objects[j:]
+
+    def forced_sales(self) -> dict[str, np.ndarray]:
+        """Every forced sale as columns: ``id, week, amount, reason`` (a name per sale)."""
+        sales = self._sales
+        columns = {
+            "id": sales["id"].astype(np.int64),
+            "week": sales["week"].astype(np.int64),
+            "amount": sales["amount"],
+            "reason": np.array(self._reasons, dtype=object)[sales["reason"]]
+            if sales.size
+            else np.array([], dtype=object),
+        }
+        extra = [e for e in self._objects if isinstance(e, ForcedSale)]
+        if extra:
+            columns = {
+                "id": np.concatenate([columns["id"], [e.id for e in extra]]),
+                "week": np.concatenate([columns["week"], [e.week for e in extra]]),
+                "amount": np.concatenate([columns["amount"], [e.amount for e in extra]]),
+                "reason": np.concatenate(
+                    [columns["reason"], np.array([e.reason for e in extra], dtype=object)]
+                ),
+            }
+            order = np.argsort(columns["id"], kind="stable")
+            columns = {name: column[order] for name, column in columns.items()}
+        return columns
+
+    def forced_sale_causes(self) -> list[tuple[int, ...]]:
+        """The causes of each forced sale, in the order of :meth:`forced_sales`."""
+        causes = dict(zip(self._sales["id"].tolist(), self._sale_causes, strict=True))
+        for e in self._objects:
+            if isinstance(e, ForcedSale):
+                causes[e.id] = e.causes
+        return [causes[i] for i in sorted(causes)]
+
+    def _built(self, kind: type[Event]) -> list[Event]:
+        names = self._holder_names
+        if kind is ForcedSale:
+            sales, parts = self._sales, self._sale_assets
+            assets = [self._asset_names[k] for k in parts["asset"].tolist()]
+            by_sale: dict[int, dict[str, float]] = {}
+            for i, a, v in zip(parts["id"].tolist(), assets, parts["value"].tolist(), strict=True):
+                by_sale.setdefault(i, {})[a] = v
+            reasons = self._reasons
+            return [
+                ForcedSale(
+                    week=w,
+                    holder=names[h],
+                    id=i,
+                    causes=c,
+                    reason=reasons[r],
+                    amount=a,
+                    by_asset=by_sale.get(i, {}),
+                    round=n,
+                )
+                for i, w, h, c, r, a, n in zip(
+                    sales["id"].tolist(),
+                    sales["week"].tolist(),
+                    sales["holder"].tolist(),
+                    self._sale_causes,
+                    sales["reason"].tolist(),
+                    sales["amount"].tolist(),
+                    sales["round"].tolist(),
+                    strict=True,
+                )
+            ]
+        if kind is MarginCall:
+            calls, causes = self._calls, self._sale_causes
+            return [
+                MarginCall(
+                    week=w,
+                    holder=names[h],
+                    id=i,
+                    causes=causes[s],
+                    leverage=lev,
+                    limit=lim,
+                    round=n,
+                )
+                for i, w, h, lev, lim, n, s in zip(
+                    calls["id"].tolist(),
+                    calls["week"].tolist(),
+                    calls["holder"].tolist(),
+                    calls["leverage"].tolist(),
+                    calls["limit"].tolist(),
+                    calls["round"].tolist(),
+                    calls["sale"].tolist(),
+                    strict=True,
+                )
+            ]
+        r = self._redemptions
+        return [
+            Redemption(week=w, holder=names[h], id=i, amount=a, trailing_return=t, due_week=d)
+            for i, w, h, a, t, d in zip(
+                r["id"].tolist(),
+                r["week"].tolist(),
+                r["holder"].tolist(),
+                r["amount"].tolist(),
+                r["trailing_return"].tolist(),
+                r["due_week"].tolist(),
+                strict=True,
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -154,8 +456,13 @@ def cascades(log: EventLog) -> list[Cascade]:
     chain (a lone forced sale has depth 1).
     Sorted largest first.
     """
-    sales = {e.id: e for e in log.events if isinstance(e, ForcedSale)}
-    parent = {i: i for i in sales}
+    # Read from the log's columns: no event objects are made.
+    columns = log.forced_sales()
+    ids = columns["id"].tolist()
+    amount = dict(zip(ids, columns["amount"].tolist(), strict=True))
+    week = dict(zip(ids, columns["week"].tolist(), strict=True))
+    causes = dict(zip(ids, log.forced_sale_causes(), strict=True))
+    parent = {i: i for i in ids}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -164,21 +471,21 @@ def cascades(log: EventLog) -> list[Cascade]:
         return i
 
     depth: dict[int, int] = {}
-    for i in sorted(sales):
-        links = [c for c in sales[i].causes if c in sales]
+    for i in ids:  # ascending: causes come before what they cause
+        links = [c for c in causes[i] if c in parent]
         depth[i] = 1 + max((depth[c] for c in links), default=0)
         for c in links:
             parent[find(i)] = find(c)
     groups: dict[int, list[int]] = {}
-    for i in sales:
+    for i in ids:
         groups.setdefault(find(i), []).append(i)
     found = [
         Cascade(
-            size=sum(sales[i].amount for i in members),
+            size=sum(amount[i] for i in members),
             depth=max(depth[i] for i in members),
             sales=len(members),
-            first_week=min(sales[i].week for i in members),
-            last_week=max(sales[i].week for i in members),
+            first_week=min(week[i] for i in members),
+            last_week=max(week[i] for i in members),
         )
         for members in groups.values()
     ]

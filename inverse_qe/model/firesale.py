@@ -24,6 +24,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from inverse_qe.model.arrays import row_sums
+
 FloatArray = NDArray[np.float64]
 ImpactKind = Literal["linear", "exponential", "log"]
 Liquidation = Literal["pro_rata", "waterfall"]
@@ -101,7 +103,7 @@ class FireSaleResult:
     @property
     def equity(self) -> FloatArray:
         """Per-holder equity after the last round: holdings + cash - debt."""
-        return self.holdings.sum(axis=1) + self.cash - self.debt
+        return row_sums(self.holdings) + self.cash - self.debt
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,13 +394,13 @@ def run_fire_sale(
 
     # ---- pre-shock balance sheet --------------------------------------------------
     cash_before, debt_before = cash_now.copy(), debt_now.copy()
-    gross_before = h.sum(axis=1) + cash_now
+    gross_before = row_sums(h) + cash_now
     equity_before = gross_before - debt_now
     if target is None:  # GLT: each holder returns to its own pre-shock leverage
         target = _leverage(gross_before, equity_before, debt_now)
 
     # ---- shock ----------------------------------------------------------------------
-    direct_losses = -(h * shock_arr).sum(axis=1)
+    direct_losses = -row_sums(h * shock_arr)
     h = h * (1.0 + shock_arr)
 
     # ---- rounds ---------------------------------------------------------------------
@@ -417,7 +419,7 @@ def run_fire_sale(
     rounds = 0
 
     for round_number in range(max_rounds):
-        book = h.sum(axis=1)  # holdings at pre-round marks
+        book = row_sums(h)  # holdings at pre-round marks
         gross = book + cash_now
         equity = gross - debt_now
         threshold = tol * np.maximum(gross, 1.0)
@@ -470,7 +472,7 @@ def run_fire_sale(
         if round_number == 0 and order_arr is not None:
             order_sales = np.minimum(np.maximum(-order_arr, 0.0), np.maximum(h - forced_sales, 0.0))
             wanted = np.maximum(order_arr, 0.0)
-            wanted_total = wanted.sum(axis=1)
+            wanted_total = row_sums(wanted)
             budget = np.where(bankrupt, 0.0, np.maximum(cash_now - reserved, 0.0))
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 scale = np.where(
@@ -494,8 +496,8 @@ def run_fire_sale(
 
         # 6. Booking. Deleveraging and cash-need sales were sold together (same assets,
         # same allocation), so their proceeds are split in proportion to the amounts.
-        forced_proceeds = (forced_sales * factor).sum(axis=1)
-        order_proceeds = (order_sales * factor).sum(axis=1)
+        forced_proceeds = row_sums(forced_sales * factor)
+        order_proceeds = row_sums(order_sales * factor)
         with np.errstate(divide="ignore", invalid="ignore"):
             delever_share = np.where(
                 forced > 0, delever_sale / np.where(forced > 0, forced, 1.0), 0.0
@@ -504,7 +506,7 @@ def run_fire_sale(
         need_proceeds = forced_proceeds - delever_proceeds
         repaid = np.minimum(delever_proceeds, debt_now)
         debt_now = debt_now - repaid
-        paid_for_buys = buys.sum(axis=1)
+        paid_for_buys = row_sums(buys)
         # Clip at zero only absorbs last-bit rounding of the buy budget scaling.
         cash_now = np.maximum(
             cash_now + (delever_proceeds - repaid) + need_proceeds + order_proceeds - paid_for_buys,
@@ -514,8 +516,8 @@ def run_fire_sale(
         need_left = np.maximum(need_left - need_proceeds, 0.0)
         reserved = reserved + raised
 
-        mark_to_market += (h * (factor - 1.0)).sum(axis=1)
-        marks_moved += (h * np.abs(factor - 1.0)).sum(axis=1)
+        mark_to_market += row_sums(h * (factor - 1.0))
+        marks_moved += row_sums(h * np.abs(factor - 1.0))
         h = np.maximum(h - sales, 0.0) * factor + buys
         price_factor = price_factor * factor
 
@@ -527,7 +529,7 @@ def run_fire_sale(
         round_returns.append(_freeze(factor - 1.0))
 
     # ---- results --------------------------------------------------------------------
-    equity_after = h.sum(axis=1) + cash_now - debt_now
+    equity_after = row_sums(h) + cash_now - debt_now
     insolvent |= (equity_after <= 0) & (debt_now > 0)
     losses = equity_before - equity_after
     _check_accounting(
@@ -589,8 +591,8 @@ def _check_accounting(
     ``scale`` is the pre-shock gross assets plus the gross marks moved in all rounds
     (a price that jumps and falls back leaves large intermediate values behind).
     """
-    paid_in = proceeds.sum(axis=1)
-    paid_out = buys.sum(axis=1)
+    paid_in = row_sums(proceeds)
+    paid_out = row_sums(buys)
     scale = (
         np.maximum(scale, 1.0)
         + cash_before
@@ -627,7 +629,7 @@ def _glt_inputs(
     d = _non_negative("debt", _float_array("debt", debt, (n_holders,)))
     ell = _non_negative("impact", _float_array("impact", impact, (n_assets,)))
     f = _float_array("shock", shock, (n_assets,))
-    equity = h.sum(axis=1) - d
+    equity = row_sums(h) - d
     if np.any(equity <= 0):
         raise ValueError("GLT needs positive equity for every holder (holdings > debt)")
     return h, equity, d / equity, ell, f
@@ -639,7 +641,7 @@ def _glt_spillover(h: FloatArray, b: FloatArray, ell: FloatArray, f: FloatArray)
     With A M = holdings, this is ``h @ (ell * (M' (b * (h @ f))))`` where ``M' x`` uses
     the portfolio weights ``m_ik = h_ik / a_i``.
     """
-    assets = h.sum(axis=1)
+    assets = row_sums(h)
     weights = h / assets[:, None]
     sales_needed = b * (h @ f)  # B A M F: minus the dollars each holder sells
     price_return = ell * (weights.T @ sales_needed)  # L M' B A M F

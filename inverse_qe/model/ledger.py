@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inverse_qe.model.arrays import row_sums
+
 CASH = -1  # instrument index of cash in the flow records
 
 
@@ -35,7 +37,16 @@ class Holder:
 
 
 class FlowLog:
-    """Append-only columnar record of flows, grown geometrically (cheap appends)."""
+    """Append-only columnar record of flows, grown geometrically (cheap appends).
+
+    A trade in a clearing round is two flows (the securities leg and the cash leg)
+    between a holder and a market's clearing account, and at large populations
+    these legs are most of the log. So a trade is stored once, as the holder's
+    side (holder, market, asset, value, units) in a batch marked as sales or
+    purchases, and its two legs are derived when a column is read: ``size`` and
+    :meth:`column` present every flow in the order it was booked, exactly as if
+    each leg had been appended on its own.
+    """
 
     _columns = (
         ("week", np.int32),
@@ -48,10 +59,21 @@ class FlowLog:
     )
 
     def __init__(self, capacity: int = 4096) -> None:
-        self.size = 0
+        self.size = 0  # flows, both legs of every trade counted
+        self.records = 0  # rows stored: a trade is one
         self.kinds: list[str] = []
         self._kind_index: dict[str, int] = {}
+        # The chunk being filled; it doubles (copying) up to CHUNK rows, and then full
+        # chunks are set aside and a new one started: no copy of tens of millions of rows,
+        # and no moment holding the old and the grown columns at once.
         self.data = {name: np.empty(capacity, dtype) for name, dtype in self._columns}
+        self._filled = 0
+        self._chunks: list[dict[str, np.ndarray]] = []
+        # (first record, end record, selling) of every batch of trades, in booking order
+        self._trades: list[tuple[int, int, bool]] = []
+
+    #: Rows per chunk once the log is large (34 MiB of columns).
+    CHUNK = 1 << 20
 
     def kind_id(self, kind: str) -> int:
         """The integer code of a flow kind, registering it on first use."""
@@ -61,33 +83,106 @@ class FlowLog:
             self.kinds.append(kind)
         return code
 
+    def _store(self, n: int, week, source, target, instrument, kind: str, amount, units) -> None:
+        values = {
+            "week": week,
+            "source": source,
+            "target": target,
+            "instrument": instrument,
+            "kind": self.kind_id(kind),
+            "amount": amount,
+            "units": units,
+        }
+        done = 0
+        while done < n:
+            capacity = self.data["week"].size
+            if self._filled == capacity:
+                self._make_room(capacity)
+                continue
+            take = min(n - done, capacity - self._filled)
+            end = self._filled + take
+            for name, value in values.items():
+                self.data[name][self._filled : end] = (
+                    value[done : done + take] if np.ndim(value) else value
+                )
+            self._filled = end
+            done += take
+        self.records += n
+
+    def _make_room(self, capacity: int) -> None:
+        if capacity < self.CHUNK:
+            grow = min(self.CHUNK, 2 * capacity)
+            for name, column in self.data.items():
+                grown = np.empty(grow, column.dtype)
+                grown[: self._filled] = column[: self._filled]
+                self.data[name] = grown
+        else:
+            self._chunks.append(self.data)
+            self.data = {name: np.empty(self.CHUNK, dtype) for name, dtype in self._columns}
+            self._filled = 0
+
+    def _stored(self, name: str) -> np.ndarray:
+        """One column of the stored rows (a view while they fit in one chunk)."""
+        current = self.data[name][: self._filled]
+        if not self._chunks:
+            return current
+        return np.concatenate([*(chunk[name] for chunk in self._chunks), current])
+
     def append(self, week, source, target, instrument, kind: str, amount, units) -> None:
         """Append one or many flows (scalars or equal-length arrays)."""
         source = np.atleast_1d(source)
         n = source.size
         if n == 0:
             return
-        end = self.size + n
-        capacity = self.data["week"].size
-        if end > capacity:
-            new_capacity = max(end, 2 * capacity)
-            for name, column in self.data.items():
-                grown = np.empty(new_capacity, column.dtype)
-                grown[: self.size] = column[: self.size]
-                self.data[name] = grown
-        d = self.data
-        d["week"][self.size : end] = week
-        d["source"][self.size : end] = source
-        d["target"][self.size : end] = target
-        d["instrument"][self.size : end] = instrument
-        d["kind"][self.size : end] = self.kind_id(kind)
-        d["amount"][self.size : end] = amount
-        d["units"][self.size : end] = units
-        self.size = end
+        self._store(n, week, source, target, instrument, kind, amount, units)
+        self.size += n
+
+    def append_trades(self, week, holders, markets, assets, kind: str, values, units, *, selling):
+        """Append a batch of trades, each two flows between a holder and a market.
+
+        Selling, each holder delivers ``units`` of its asset to the market and is
+        paid ``values`` in cash; buying, it pays and receives the units. Read
+        back, the batch is every holder's leg (its deliveries, or its payments)
+        followed by every market's leg, in the given order.
+        """
+        n = np.size(holders)
+        if n == 0:
+            return
+        start = self.records
+        self._store(n, week, holders, markets, assets, kind, values, units)
+        self._trades.append((start, self.records, bool(selling)))
+        self.size += 2 * n
 
     def column(self, name: str) -> np.ndarray:
-        """A view of one column's recorded values."""
-        return self.data[name][: self.size]
+        """One column's values, one per flow (a view of the store when it holds no trade)."""
+        stored = self._stored(name)
+        if not self._trades:
+            return stored
+        # The market's leg runs the other way: its source is the holder's target.
+        partner = {"source": "target", "target": "source"}.get(name, name)
+        paired = stored if partner == name else self._stored(partner)
+        out = np.empty(self.size, stored.dtype)
+        read = written = 0
+        for start, end, selling in self._trades:
+            single = start - read  # flows booked one by one before this batch
+            out[written : written + single] = stored[read:start]
+            written += single
+            n = end - start
+            holder_leg = out[written : written + n]
+            market_leg = out[written + n : written + 2 * n]
+            if name == "instrument" or name == "units":
+                # the asset moves on the seller's leg out and the market's leg back
+                empty = CASH if name == "instrument" else 0.0
+                securities, cash = (holder_leg, market_leg) if selling else (market_leg, holder_leg)
+                securities[:] = stored[start:end]
+                cash[:] = empty
+            else:
+                holder_leg[:] = stored[start:end]
+                market_leg[:] = paired[start:end]
+            written += 2 * n
+            read = end
+        out[written:] = stored[read:]
+        return out
 
 
 class Ledger:
@@ -102,7 +197,8 @@ class Ledger:
     def __init__(self, holders: list[Holder], assets: list[str], central_bank: str) -> None:
         self.holders = list(holders)
         self.assets = list(assets)
-        self.index = {h.name: i for i, h in enumerate(self.holders)}
+        self.names = [h.name for h in self.holders]
+        self.index = {name: i for i, name in enumerate(self.names)}
         if len(self.index) != len(self.holders):
             raise LedgerError("holder names must be unique")
         self.asset_index = {a: k for k, a in enumerate(self.assets)}
@@ -264,7 +360,7 @@ class Ledger:
             raise LedgerError(f"{kind}: a clearing round does not balance: {net_units}")
         value_sold = units_sold * prices
         value_bought = units_bought * prices
-        cash_change = value_sold.sum(axis=1) - value_bought.sum(axis=1)
+        cash_change = row_sums(value_sold) - row_sums(value_bought)
         # Units x price rounds differently on the sold and the bought side, and with
         # prices far from their opening level those roundings are large next to the
         # money in the tub. The round must move no cash in total: a (tiny) surplus is
@@ -292,14 +388,8 @@ class Ledger:
         rows, cols = np.nonzero(units)
         if rows.size == 0:
             return
-        markets = market + cols
         u, v = units[rows, cols], values[rows, cols]
-        if selling:  # securities to the market, cash back
-            self.flows.append(self.week, rows, markets, cols, kind, v, u)
-            self.flows.append(self.week, markets, rows, CASH, kind, v, 0.0)
-        else:
-            self.flows.append(self.week, rows, markets, CASH, kind, v, 0.0)
-            self.flows.append(self.week, markets, rows, cols, kind, v, u)
+        self.flows.append_trades(self.week, rows, market + cols, cols, kind, v, u, selling=selling)
 
     # -- invariants ---------------------------------------------------------------------
     def conservation_error(self) -> float:

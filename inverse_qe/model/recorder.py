@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from inverse_qe.model.events import MarginCall, Redemption
 from inverse_qe.model.liquidity import dry_powder_by_sector, net_liquidity_by_sector, water_level
 
 
@@ -59,7 +58,7 @@ class Recorder:
         model = self.model
         m, ledger, rows = model.markets, model.ledger, model.rows
         cb = model.central_bank.state
-        new_events = model.events.events[self._events_seen :]
+        called, redeemed = model.events.since(self._events_seen)
         self._events_seen = len(model.events)
         forced = {
             reason: total - self._forced_seen.get(reason, 0.0)
@@ -87,8 +86,8 @@ class Recorder:
             "commitments_paid": model.sovereign_funds.commitments_paid,
             "missed_commitments": model.sovereign_funds.missed,
             "forced_sales": sum(forced.values()),
-            "margin_calls": len({e.holder for e in new_events if isinstance(e, MarginCall)}),
-            "redemptions": sum(e.amount for e in new_events if isinstance(e, Redemption)),
+            "margin_calls": len(called),
+            "redemptions": sum(redeemed),
             "stress_index": m.stress,
             "market_depth": m.depth,
             "money_scarcity": m.scarcity,

@@ -125,3 +125,64 @@ def test_events_round_trip_through_json(event):
     fields = {key: value for key, value in decoded.items() if key != "type"}
     fields["causes"] = tuple(fields["causes"])
     assert type(event)(**fields) == event
+
+
+def test_columnar_events_read_back_as_the_objects_they_stand_for():
+    """Forced sales, margin calls and redemptions stored as columns: same objects, same ids."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    columnar, objects = EventLog(), EventLog()
+    ledger = SimpleNamespace(names=["cb", "hf_1", "hf_2", "hf_3"], assets=["treasuries", "crypto"])
+    for log in (columnar, objects):
+        log.add(CapexCut(week=1, holder="msft", funding_cost=0.07, cut_fraction=0.2))
+    columnar.add_redemptions(
+        ledger, 1, np.array([2, 3]), np.array([1.5, 2.5]), np.array([-0.1, -0.2]), 5
+    )
+    for holder, amount, trailing in (("hf_2", 1.5, -0.1), ("hf_3", 2.5, -0.2)):
+        objects.add(
+            Redemption(week=1, holder=holder, amount=amount, trailing_return=trailing, due_week=5)
+        )
+    ids = columnar.add_forced_sales(
+        ledger,
+        2,
+        np.array([1, 3]),
+        ["margin", "redemption"],
+        np.array([3.0, 4.0]),
+        [(1,), (1, 2)],
+        (np.array([0, 1, 1]), np.array([0, 0, 1]), np.array([3.0, 1.0, 3.0])),
+        1,
+        (np.array([5.0, 2.0]), np.array([4.5, 4.5])),
+    )
+    objects.add(MarginCall(week=2, holder="hf_1", causes=(1,), leverage=5.0, limit=4.5, round=1))
+    first = objects.add(
+        ForcedSale(
+            week=2,
+            holder="hf_1",
+            causes=(1,),
+            reason="margin",
+            amount=3.0,
+            by_asset={"treasuries": 3.0},
+            round=1,
+        )
+    )
+    second = objects.add(
+        ForcedSale(
+            week=2,
+            holder="hf_3",
+            causes=(1, 2),
+            reason="redemption",
+            amount=4.0,
+            by_asset={"treasuries": 1.0, "crypto": 3.0},
+            round=1,
+        )
+    )
+    assert ids.tolist() == [first.id, second.id]
+    assert len(columnar) == len(objects) == 6
+    assert [e.to_dict() for e in columnar] == [e.to_dict() for e in objects]
+    assert columnar.of_type(Redemption) == objects.of_type(Redemption)
+    assert columnar.since(1) == objects.since(1) == ({"hf_1"}, [1.5, 2.5])
+    assert columnar.since(3) == ({"hf_1"}, [])
+    assert cascades(columnar) == cascades(objects)
+    assert columnar.forced_sales()["reason"].tolist() == ["margin", "redemption"]

@@ -507,3 +507,47 @@ def test_any_sequence_of_valid_movements_keeps_the_books_consistent(ops):
         ledger.holdings.sum(axis=0), ledger.outstanding, rtol=1e-9, atol=1e-9
     )
     assert abs(ledger.debt.sum()) <= 1e-9 * max(1.0, np.abs(ledger.debt).sum())
+
+
+def test_a_trade_stored_once_reads_back_as_its_two_legs_in_booking_order():
+    """A batch of trades is one row per trade, read back as if each leg were appended alone."""
+    rng = np.random.default_rng(5)
+    rows, cols = np.array([0, 2, 1]), np.array([1, 0, 1])
+    values, units = rng.random(3), rng.random(3)
+    markets = 10 + cols
+    compact, by_leg = FlowLog(capacity=2), FlowLog(capacity=2)
+    for log in (compact, by_leg):
+        log.append(0, 3, 4, CASH, "coupon", 1.5, 0.0)
+    compact.append_trades(1, rows, markets, cols, "trade", values, units, selling=True)
+    compact.append(1, 5, 6, CASH, "capex", 2.0, 0.0)
+    compact.append_trades(2, rows, markets, cols, "forced_sale", values, units, selling=False)
+    by_leg.append(1, rows, markets, cols, "trade", values, units)
+    by_leg.append(1, markets, rows, CASH, "trade", values, 0.0)
+    by_leg.append(1, 5, 6, CASH, "capex", 2.0, 0.0)
+    by_leg.append(2, rows, markets, CASH, "forced_sale", values, 0.0)
+    by_leg.append(2, markets, rows, cols, "forced_sale", values, units)
+    assert compact.records == 1 + 3 + 1 + 3
+    assert compact.size == by_leg.size == 1 + 6 + 1 + 6
+    assert compact.kinds == by_leg.kinds
+    for name, dtype in FlowLog._columns:
+        column = compact.column(name)
+        assert column.dtype == dtype
+        np.testing.assert_array_equal(column, by_leg.column(name))
+
+
+def test_a_log_of_many_chunks_reads_back_as_one():
+    """Past CHUNK rows the log sets full chunks aside instead of copying them: same columns."""
+    rng = np.random.default_rng(7)
+    chunked, single = FlowLog(capacity=2), FlowLog(capacity=2)
+    chunked.CHUNK = 8  # a tiny chunk, so that batches straddle chunk boundaries
+    for week in range(6):
+        n = int(rng.integers(1, 12))
+        rows, cols = rng.integers(0, 5, n), rng.integers(0, 2, n)
+        values, units = rng.random(n), rng.random(n)
+        for log in (chunked, single):
+            log.append(week, rows, 9, CASH, "coupon", values, 0.0)
+            log.append_trades(week, rows, 10 + cols, cols, "trade", values, units, selling=week % 2)
+    assert chunked._chunks and not single._chunks
+    assert chunked.records == single.records and chunked.size == single.size
+    for name, _ in FlowLog._columns:
+        np.testing.assert_array_equal(chunked.column(name), single.column(name))
