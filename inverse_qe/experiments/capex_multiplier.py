@@ -588,7 +588,7 @@ def print_multiplier(console, result: Multiplier) -> None:
     for column in (
         "comparison",
         "seeds",
-        "extra capex (US$bn)",
+        "extra AI spending (US$bn)",
         "change in value (US$bn)",
         "multiplier [95%]",
         "p",
@@ -622,13 +622,19 @@ def print_multiplier(console, result: Multiplier) -> None:
         else:
             like = "like QE" if qe["mean"] > 0 else "like QT"
             console.print(
-                f"QE-equivalent of capex: {qe['mean']:+.2f} US$bn a week"
-                f" [95% {qe['ci_low']:+.2f}, {qe['ci_high']:+.2f}] (positive: capex acts like"
+                f"QE-equivalent of AI spending: {qe['mean']:+.2f} US$bn a week"
+                f" [95% {qe['ci_low']:+.2f}, {qe['ci_high']:+.2f}] (positive: AI spending acts like"
                 f" QE; negative: like QT): on average it acts {like}. That QE pace, added to the"
                 f" run {qe['reduced']}, matches the full-capex run's final risk-asset value"
                 f" ({qe['converged']}/{qe['seeds']} seeds solved;"
                 f" {qe.get('qe_dollars_per_capex_dollar', math.nan):+.2f} US$ of QE per US$ of"
-                " capex)",
+                " AI spending)"
+                + (
+                    ""
+                    if qe["converged"] == qe["seeds"]
+                    else "; the mean is over the solved seeds only: in the others no QT pace"
+                    " tried did as much harm as AI spending (qe_equivalent.csv says why per seed)"
+                ),
                 highlight=False,
             )
 

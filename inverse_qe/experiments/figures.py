@@ -376,10 +376,10 @@ def multiplier_figure(
     colours = {s: PALETTE[1 + i % (len(PALETTE) - 1)] for i, s in enumerate(scales)}
 
     def _scale_label(scale: float) -> str:
-        return "capex vs none" if scale == 0 else f"capex vs ×{scale:g}"
+        return "AI spending vs none" if scale == 0 else f"AI spending vs ×{scale:g}"
 
     for ax, kind, heading in (
-        (ax_week, "cumulative", "Per dollar of capex so far: change in risk-asset value"),
+        (ax_week, "cumulative", "Per dollar of AI spending so far: change in risk-asset value"),
         (ax_marginal, "marginal", "Per dollar over the last 13 weeks (the flip shows here)"),
     ):
         _style(ax)
@@ -409,7 +409,7 @@ def multiplier_figure(
                 color="#444444",
             )
         ax.set_title(heading, fontsize=10, loc="left")
-        ax.set_ylabel("US\\$ of value per US\\$ of capex", fontsize=9)
+        ax.set_ylabel("US\\$ of value per US\\$ of AI spending", fontsize=9)
         _clip_to_bands(ax, weekly[weekly["measure"] == kind])
     ax_marginal.set_xlabel("week", fontsize=9)
     ax_week.legend(fontsize=8.5, frameon=False, loc="lower left")
@@ -440,10 +440,10 @@ def multiplier_figure(
     ax_run.set_yticks(range(len(scales)), [_scale_label(s) for s in scales], fontsize=9)
     ax_run.set_ylim(-0.6, len(scales) - 0.3)
     ax_run.set_title("Over the run: seeds (dots), mean and 95% interval", fontsize=10, loc="left")
-    ax_run.set_xlabel("US\\$ of risk-asset value per US\\$ of capex", fontsize=9)
+    ax_run.set_xlabel("US\\$ of risk-asset value per US\\$ of AI spending", fontsize=9)
 
     _style(ax_value)
-    ax_value.axhline(0, color="#333333", lw=1.2, label="full capex (same seed)")
+    ax_value.axhline(0, color="#333333", lw=1.2, label="full AI spending (same seed)")
     if len(values):
         for label, colour in values[["label", "colour"]].drop_duplicates().itertuples(index=False):
             rows = values[values["label"] == label]
@@ -453,7 +453,7 @@ def multiplier_figure(
             ax_value.plot(rows["week"], rows["median"], color=colour, lw=1.6, label=label)
     ax_value.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}"))
     ax_value.set_title(
-        "Risk-asset value minus the full-capex run's\n(US\\$bn, same seed): median, 5–95%",
+        "Risk-asset value minus the full run's\n(US\\$bn, same seed): median, 5–95%",
         fontsize=10,
         loc="left",
     )
@@ -493,14 +493,14 @@ def multiplier_figure(
         ax_qe.set_yticks([])
         ax_qe.set_xlabel(
             "QE-equivalent: constant QE pace, US\\$bn per week"
-            " (positive: capex acts like QE; negative: like QT)",
+            " (positive: AI spending acts like QE; negative: like QT)",
             fontsize=9,
         )
         ax_qe.set_title(
-            f"QE-equivalent of capex: {qe['mean']:+.1f} US\\$bn a week"
+            f"QE-equivalent of AI spending: {qe['mean']:+.1f} US\\$bn a week"
             f" (95% interval {qe['ci_low']:+.1f} to {qe['ci_high']:+.1f};"
             f" {qe['converged']}/{qe['seeds']} seeds solved)\nthe constant QE pace which, added to"
-            f" the run {qe['reduced']}, matches the full-capex run's end value",
+            f" the run {qe['reduced']}, matches the full run's end value",
             fontsize=10,
             loc="left",
         )
@@ -551,7 +551,9 @@ def regime_map(
     norm = TwoSlopeNorm(vmin=-bound, vcenter=0.0, vmax=bound)
     mesh = ax.pcolormesh(_edges(xs), _edges(ys), z, cmap="RdBu", norm=norm, shading="flat")
     bar = fig.colorbar(mesh, ax=ax, extend="both")
-    bar.set_label("capex multiplier: US\\$ of risk-asset value per US\\$ of capex", fontsize=9)
+    bar.set_label(
+        "capex multiplier: US\\$ of risk-asset value per US\\$ of AI spending", fontsize=9
+    )
     if xs.size > 1 and ys.size > 1 and np.nanmin(z) < 0 < np.nanmax(z):
         ax.contour(xs, ys, z, levels=[0.0], colors="#111111", linewidths=2.2)
     significant = grid[(grid["ci_low"] > 0) | (grid["ci_high"] < 0)]

@@ -13,8 +13,6 @@ generator where the order could matter; all sales of a round clear together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 import mesa
 import numpy as np
 
@@ -35,52 +33,14 @@ from inverse_qe.model.liquidity import net_liquidity, water_rows
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
+from inverse_qe.model.rows import NODES, Rows
+from inverse_qe.model.seeds import run_seed
 from inverse_qe.scenarios.loader import as_scenario
 from inverse_qe.scenarios.schema import Scenario
 
 #: Bound on clearing rounds within one week (funding, then margin cascade).
 FUNDING_ROUNDS = 4
 MARGIN_ROUNDS = 6
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Ledger rows of the single-agent sectors and nodes, and of the first market."""
-
-    central_bank: int
-    treasury: int
-    rrp: int
-    real_economy: int
-    banks: int
-    suppliers: int
-    households: int
-    value_investors: int
-    markets: int  # first market clearing account; asset k is at markets + k
-
-
-#: The single-agent sectors and nodes, in ledger order; each holder is named after its kind.
-NODES = tuple(f.name for f in fields(Rows))[:-1]
-
-
-def run_seed(scenario: Scenario, seed: int | None, rng: int | np.random.Generator | None) -> int:
-    """The run's seed: ``seed``, or Mesa's ``rng`` keyword, or the scenario's ``run.seed``.
-
-    ``rng`` may be an int (the same as ``seed``) or a ``numpy.random.Generator``, from
-    which one integer below 2**31 - 1 is drawn, as Mesa draws its own, so the run is
-    repeatable from ``model.seed``. Both at once is a ValueError; another type of
-    ``rng`` is a TypeError.
-    """
-    if rng is None:
-        return scenario.run.seed if seed is None else int(seed)
-    if seed is not None:
-        raise ValueError("pass either seed or rng, not both")
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(np.iinfo(np.int32).max))
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return int(rng)
-    raise TypeError(
-        f"rng must be an int seed, a numpy.random.Generator or None, not {type(rng).__name__}"
-    )
 
 
 class BathtubModel(mesa.Model):
@@ -129,7 +89,10 @@ class BathtubModel(mesa.Model):
         self._open_accounts()
         self.opening_balances = self.balance_snapshot()
         self.opening_cb_cash = float(self.ledger.cash[self.rows.central_bank])
-        self.expected_private_duration = self._scheduled_duration(self._private_duration())
+        self.expected_private_duration = self.markets.scheduled_private_duration(
+            self._private_duration(),
+            self.treasury.paths["deficit"] - self.central_bank.paths["qe_pace"],
+        )
         self._update_money_demand()
         self.markets.set_depth(net_liquidity(self) / scenario.markets.dry_powder_reference)
         self.opening_units = self.ledger.outstanding.copy()
@@ -237,21 +200,7 @@ class BathtubModel(mesa.Model):
 
     def _private_duration(self) -> float:
         """Benchmark-equivalent duration held outside the central bank, US$bn."""
-        ledger = self.ledger
-        return self.markets.benchmark_duration(
-            ledger.outstanding - ledger.holdings[self.rows.central_bank]
-        )
-
-    def _scheduled_duration(self, opening: float) -> np.ndarray:
-        """Per week, the private duration the scenario's schedules lead markets to expect.
-
-        The deficit's issuance less the central bank's scheduled purchases, at the
-        opening treasury price, cumulated: supply that was announced is priced in.
-        """
-        m = self.markets
-        net_supply = self.treasury.paths["deficit"] - self.central_bank.paths["qe_pace"]
-        net_supply[0] = 0.0
-        return opening + m.benchmark_duration_of(m.treasury, np.cumsum(net_supply))
+        return self.markets.private_duration(self.ledger, self.rows.central_bank)
 
     def risk_asset_value(self) -> float:
         """The opening stock of risk assets at today's prices, US$bn (a price index)."""

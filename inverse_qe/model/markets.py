@@ -131,6 +131,21 @@ class Markets:
         rates[self.spread_asset] += self.spread
         return rates
 
+    def private_duration(self, ledger, central_bank: int) -> float:
+        """Benchmark-equivalent duration held outside the central bank, US$bn."""
+        return self.benchmark_duration(ledger.outstanding - ledger.holdings[central_bank])
+
+    def scheduled_private_duration(self, opening: float, net_supply: np.ndarray) -> np.ndarray:
+        """Per week, the private duration the scenario's schedules lead markets to expect.
+
+        ``net_supply`` is the deficit's weekly issuance less the central bank's
+        scheduled purchases (US$bn); at the opening treasury price and cumulated it
+        is the supply that was announced, and so priced in (:meth:`set_term_premium`).
+        """
+        supply = net_supply.copy()
+        supply[0] = 0.0
+        return opening + self.benchmark_duration_of(self.treasury, np.cumsum(supply))
+
     def set_term_premium(self, private_duration: float, expected_private_duration: float) -> None:
         """Portfolio balance: the term premium rises with the duration private hands hold.
 

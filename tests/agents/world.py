@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from inverse_qe.model.bathtub import NODES, Rows
 from inverse_qe.model.events import EventLog
 from inverse_qe.model.ledger import Holder, Ledger
 from inverse_qe.model.markets import Markets
+from inverse_qe.model.rows import NODES, Rows
 from inverse_qe.scenarios.loader import load
 
 ASSETS = ("treasuries", "hyperscaler_bonds", "crypto")
