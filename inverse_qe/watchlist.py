@@ -24,8 +24,7 @@ def capex_cuts(model) -> list[dict[str, Any]]:
     """Every capex cut: which firm, when, at what funding cost."""
     return [
         {"firm": e.holder, "week": e.week, "funding_cost": e.funding_cost}
-        for e in model.events
-        if isinstance(e, CapexCut)
+        for e in model.events.of_type(CapexCut)
     ]
 
 
@@ -73,8 +72,7 @@ def policy_signals(model) -> list[dict[str, Any]]:
             "qe_pace": e.qe_pace,
             "reason": e.reason,
         }
-        for e in model.events
-        if isinstance(e, PolicyChange)
+        for e in model.events.of_type(PolicyChange)
     ]
 
 

@@ -8,6 +8,7 @@ same assets. :func:`cascades` follows those links and measures each chain.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import ClassVar
 
 import numpy as np
@@ -301,7 +302,16 @@ class EventLog:
         return self._cache
 
     def of_type(self, kind: type[Event]) -> list[Event]:
-        """The recorded events of one type, in order."""
+        """The recorded events of one type, in order.
+
+        A type no cascade column can hold (a policy change, a capex cut) is read
+        from the few objects kept from the start, without building the tens of
+        thousands of forced sales a long run records.
+        """
+        if self._cache is None and not any(
+            issubclass(columnar, kind) for columnar in (ForcedSale, MarginCall, Redemption)
+        ):
+            return [e for e in self._objects if isinstance(e, kind)]
         return [e for e in self.events if isinstance(e, kind)]
 
     def since(self, first_id: int) -> tuple[set[str], list[float]]:
@@ -454,39 +464,58 @@ def cascades(log: EventLog) -> list[Cascade]:
 
     Sizes are in US$bn sold; depth is the number of sales on the longest causal
     chain (a lone forced sale has depth 1).
-    Sorted largest first.
+    Sorted largest first (ties: the cascade that began first).
     """
-    # Read from the log's columns: no event objects are made.
+    # Read from the log's columns, with array operations: no event objects are made,
+    # and no Python loop over the sales (a long run records tens of thousands).
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
     columns = log.forced_sales()
-    ids = columns["id"].tolist()
-    amount = dict(zip(ids, columns["amount"].tolist(), strict=True))
-    week = dict(zip(ids, columns["week"].tolist(), strict=True))
-    causes = dict(zip(ids, log.forced_sale_causes(), strict=True))
-    parent = {i: i for i in ids}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    depth: dict[int, int] = {}
-    for i in ids:  # ascending: causes come before what they cause
-        links = [c for c in causes[i] if c in parent]
-        depth[i] = 1 + max((depth[c] for c in links), default=0)
-        for c in links:
-            parent[find(i)] = find(c)
-    groups: dict[int, list[int]] = {}
-    for i in ids:
-        groups.setdefault(find(i), []).append(i)
-    found = [
-        Cascade(
-            size=sum(amount[i] for i in members),
-            depth=max(depth[i] for i in members),
-            sales=len(members),
-            first_week=min(week[i] for i in members),
-            last_week=max(week[i] for i in members),
+    ids, amount, week = columns["id"], columns["amount"], columns["week"]
+    n = ids.size
+    if n == 0:
+        return []
+    causes = log.forced_sale_causes()
+    counts = np.fromiter((len(c) for c in causes), dtype=np.int64, count=n)
+    effect = np.repeat(np.arange(n), counts)
+    cause_ids = np.fromiter((c for cs in causes for c in cs), dtype=np.int64, count=counts.sum())
+    # A link counts only if its cause is itself a forced sale (ids ascend, so search).
+    position = np.searchsorted(ids, cause_ids).clip(max=n - 1)
+    linked = ids[position] == cause_ids
+    effect, cause = effect[linked], position[linked]
+    graph = coo_array((np.ones(effect.size), (effect, cause)), shape=(n, n))
+    # Labels are numbered in the order of each cascade's first sale.
+    _, label = connected_components(graph, directed=False)
+    # Longest chain: a sale is one deeper than its deepest cause. Links come in the
+    # order of their effects and a cause precedes its effect, so one pass suffices.
+    depth = [1] * n
+    for e, c in zip(effect.tolist(), cause.tolist(), strict=True):
+        if depth[c] >= depth[e]:
+            depth[e] = depth[c] + 1
+    groups = int(label.max()) + 1
+    # Each cascade's size is Python's sum over its sales in id order (the bits the
+    # summary has always reported); the other measures are exact in any order.
+    by_label = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[by_label], np.arange(groups + 1)).tolist()
+    amounts = amount[by_label].tolist()
+    size = np.array([sum(amounts[a:b]) for a, b in pairwise(bounds)])
+    sales = np.bincount(label, minlength=groups)
+    deepest = np.zeros(groups, dtype=np.int64)
+    np.maximum.at(deepest, label, np.array(depth))
+    first = np.full(groups, np.iinfo(np.int64).max)
+    np.minimum.at(first, label, week)
+    last = np.zeros(groups, dtype=np.int64)
+    np.maximum.at(last, label, week)
+    order = np.argsort(-size, kind="stable")
+    return [
+        Cascade(size=s, depth=d, sales=k, first_week=f, last_week=w)
+        for s, d, k, f, w in zip(
+            size[order].tolist(),
+            deepest[order].tolist(),
+            sales[order].tolist(),
+            first[order].tolist(),
+            last[order].tolist(),
+            strict=True,
         )
-        for members in groups.values()
     ]
-    return sorted(found, key=lambda c: c.size, reverse=True)

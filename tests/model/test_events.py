@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inverse_qe.model.events import (
     BondIssued,
@@ -186,3 +188,68 @@ def test_columnar_events_read_back_as_the_objects_they_stand_for():
     assert columnar.since(3) == ({"hf_1"}, [])
     assert cascades(columnar) == cascades(objects)
     assert columnar.forced_sales()["reason"].tolist() == ["margin", "redemption"]
+
+
+def _reference_cascades(log: EventLog) -> list[Cascade]:
+    """Cascades by the definition, one sale at a time: union of linked sales, longest chain."""
+    sales = log.of_type(ForcedSale)
+    ids = {e.id for e in sales}
+    group = {e.id: {e.id} for e in sales}
+    depth: dict[int, int] = {}
+    for e in sales:
+        links = [c for c in e.causes if c in ids]
+        depth[e.id] = 1 + max((depth[c] for c in links), default=0)
+        for c in links:
+            if group[c] is not group[e.id]:
+                merged = group[c] | group[e.id]
+                for i in merged:
+                    group[i] = merged
+    by_id = {e.id: e for e in sales}
+    found, seen = [], set()
+    for e in sales:
+        members = sorted(group[e.id])
+        if members[0] in seen:
+            continue
+        seen.add(members[0])
+        found.append(
+            Cascade(
+                size=sum(by_id[i].amount for i in members),
+                depth=max(depth[i] for i in members),
+                sales=len(members),
+                first_week=min(by_id[i].week for i in members),
+                last_week=max(by_id[i].week for i in members),
+            )
+        )
+    return sorted(found, key=lambda c: c.size, reverse=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),  # a forced sale, or a margin call (not a sale: never links)
+            st.integers(0, 30),  # week
+            st.floats(0.01, 100.0),  # amount
+            st.lists(st.integers(0, 10**6), max_size=3),  # causes, among earlier events
+        ),
+        max_size=60,
+    )
+)
+def test_cascades_match_their_definition_on_random_causal_histories(history):
+    log = EventLog()
+    for k, (is_sale, week, amount, picks) in enumerate(history):
+        causes = tuple(sorted({p % k for p in picks})) if k else ()
+        if is_sale:
+            log.add(sale(week, f"hf_{k}", amount, causes))
+        else:
+            log.add(MarginCall(week=week, holder=f"hf_{k}", causes=causes))
+    assert cascades(log) == _reference_cascades(log)
+
+
+def test_of_type_reads_policy_moves_without_building_the_sales():
+    log = EventLog()
+    log.add(sale(1, "a", 1.0))
+    move = log.add(PolicyChange(week=2, holder="central_bank", policy_rate=0.05))
+    log.add(sale(3, "b", 2.0, causes=(0,)))
+    assert log.of_type(PolicyChange) == [move]
+    assert [e.id for e in log.of_type(ForcedSale)] == [0, 2]
