@@ -91,7 +91,9 @@ class BathtubModel(mesa.Model):
         self.opening_cb_cash = float(self.ledger.cash[self.rows.central_bank])
         self.expected_private_duration = self.markets.scheduled_private_duration(
             self._private_duration(),
-            self.treasury.paths["deficit"] - self.central_bank.paths["qe_pace"],
+            self.treasury.paths["deficit"],
+            self.central_bank.paths["qe_pace"],
+            self.opening_balances[2][self.rows.central_bank, self.markets.treasury],
         )
         self._update_money_demand()
         self.markets.set_depth(net_liquidity(self) / scenario.markets.dry_powder_reference)

@@ -135,16 +135,28 @@ class Markets:
         """Benchmark-equivalent duration held outside the central bank, US$bn."""
         return self.benchmark_duration(ledger.outstanding - ledger.holdings[central_bank])
 
-    def scheduled_private_duration(self, opening: float, net_supply: np.ndarray) -> np.ndarray:
+    def scheduled_private_duration(
+        self, opening: float, deficit: np.ndarray, qe_pace: np.ndarray, bank_holds: float
+    ) -> np.ndarray:
         """Per week, the private duration the scenario's schedules lead markets to expect.
 
-        ``net_supply`` is the deficit's weekly issuance less the central bank's
-        scheduled purchases (US$bn); at the opening treasury price and cumulated it
-        is the supply that was announced, and so priced in (:meth:`set_term_premium`).
+        The deficit's weekly issuance less the central bank's scheduled purchases
+        (US$bn), at the opening treasury price and cumulated, is the supply that was
+        announced, and so priced in (:meth:`set_term_premium`). A schedule of runoff
+        cannot sell more than the bank holds (``bank_holds``, US$bn at opening
+        prices): markets know QT ends when the bank's bonds do, as the bank's own
+        orders do (:meth:`CentralBank.orders`). Without that cap, a runoff scheduled
+        past the bank's holdings was priced as supply that never came, and the term
+        premium fell as the schedule ran on.
         """
-        supply = net_supply.copy()
+        supply = deficit - qe_pace
         supply[0] = 0.0
-        return opening + self.benchmark_duration_of(self.treasury, np.cumsum(supply))
+        purchases = qe_pace.copy()
+        purchases[0] = 0.0
+        # Runoff beyond the holdings never happens: less private supply by that much
+        # (zero, and so the same bits, while the bank still holds bonds).
+        unsold = np.minimum(bank_holds + np.cumsum(purchases), 0.0)
+        return opening + self.benchmark_duration_of(self.treasury, np.cumsum(supply) + unsold)
 
     def set_term_premium(self, private_duration: float, expected_private_duration: float) -> None:
         """Portfolio balance: the term premium rises with the duration private hands hold.

@@ -385,3 +385,18 @@ def test_a_bond_bid_above_fundamental_yields_less():
     m.apply_flow_returns(np.where(np.arange(len(m.names)) == t, math.exp(0.03) - 1, 0.0))
     # distortion +0.03 in log, duration 6: yield 0.045 - 0.03 / 6 = 0.040
     assert m.yield_of(t, 0.045) == pytest.approx(0.040)
+
+
+def test_scheduled_runoff_is_priced_only_as_far_as_the_bank_holds_bonds():
+    m = pinned()
+    deficit = np.array([0.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    qe_pace = np.array([0.0, -30.0, -30.0, -30.0, -30.0, -30.0])
+    # The bank holds US$100bn: it can run off 30, 30, 30, then only the last 10, then none.
+    expected = m.scheduled_private_duration(1_000.0, deficit, qe_pace, bank_holds=100.0)
+    # Cumulated: deficit 10 a week plus runoff 30 a week until 100 is sold.
+    private_supply = np.array([0.0, 40.0, 80.0, 120.0, 140.0, 150.0])
+    assert expected == pytest.approx(1_000.0 + m.benchmark_duration_of(m.treasury, private_supply))
+    # Holding enough, the whole schedule is priced in.
+    ample = m.scheduled_private_duration(1_000.0, deficit, qe_pace, bank_holds=1_000.0)
+    scheduled = np.cumsum(deficit - qe_pace)
+    assert ample == pytest.approx(1_000.0 + m.benchmark_duration_of(m.treasury, scheduled))
