@@ -487,7 +487,7 @@ def summarise_qe(
     table["qe_equivalent"] = -table["qt_pace"]
     solved = table[table["converged"]]["qe_equivalent"].to_numpy(dtype=float)
     summary: dict[str, Any] = {
-        "reduced": "without capex" if scale == 0 else f"with capex x{scale:g}",
+        "reduced": "without AI spending" if scale == 0 else f"with AI spending x{scale:g}",
         "reduced_scale": scale,
         "seeds": len(table),
         "converged": len(solved),
@@ -528,7 +528,7 @@ def value_paths(results: Results, qe_seeds: pd.DataFrame | None, qe_scale: float
     for i, scale in enumerate(scales):
         if scale == 1.0:
             continue
-        label = "no capex" if scale == 0 else f"capex x{scale:g}"
+        label = "no AI spending" if scale == 0 else f"AI spending x{scale:g}"
         ids = arms[arms["scale"] == scale][["run_id", "seed"]]
         groups.append((label, PALETTE[i % len(PALETTE)], ids))
     if qe_seeds is not None and "qe_search" in runs:
@@ -540,7 +540,7 @@ def value_paths(results: Results, qe_seeds: pd.DataFrame | None, qe_scale: float
             ]
             chosen.append(match[["run_id", "seed"]].head(1))
         if chosen:
-            reduced = "no capex" if qe_scale == 0 else f"capex x{qe_scale:g}"
+            reduced = "no AI spending" if qe_scale == 0 else f"AI spending x{qe_scale:g}"
             groups.append((f"{reduced} + matching QT", "#009E73", pd.concat(chosen)))
     rows = []
     for label, colour, ids in groups:
@@ -625,7 +625,7 @@ def print_multiplier(console, result: Multiplier) -> None:
                 f"QE-equivalent of AI spending: {qe['mean']:+.2f} US$bn a week"
                 f" [95% {qe['ci_low']:+.2f}, {qe['ci_high']:+.2f}] (positive: AI spending acts like"
                 f" QE; negative: like QT): on average it acts {like}. That QE pace, added to the"
-                f" run {qe['reduced']}, matches the full-capex run's final risk-asset value"
+                f" run {qe['reduced']}, matches the full run's final risk-asset value"
                 f" ({qe['converged']}/{qe['seeds']} seeds solved;"
                 f" {qe.get('qe_dollars_per_capex_dollar', math.nan):+.2f} US$ of QE per US$ of"
                 " AI spending)"
@@ -653,6 +653,6 @@ def _sign_changes(weekly: pd.DataFrame) -> list[str]:
                     stretches.append(f"{kind} 0 in weeks {weeks[start]}-{weeks[i - 1]}")
                 start = i
         if stretches:
-            label = "no capex" if scale == 0 else f"x{scale:g}"
+            label = "no AI spending" if scale == 0 else f"x{scale:g}"
             out.append(f"vs {label}: " + ", ".join(stretches))
     return out
