@@ -268,25 +268,25 @@ class SourceBook:
 
 
 def _versions() -> dict[str, str]:
-    import mesa
-    import numpy
-    import pandas
-    import pyarrow
-    import scipy
+    """The installed versions of the packages a result depends on.
 
-    try:  # an extra (inverse-qe[dask]): recorded when installed
-        import dask
-    except ImportError:
-        dask = None
+    Read from the installed distributions' metadata, not by importing them: the
+    parent of a process pool never needs Mesa or Dask itself, and importing them
+    only for their version cost about half a second before the first run.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # an extra (inverse-qe[dask]) not installed
+            return "not installed"
+
     return {
         "inverse_qe": inverse_qe.__version__,
         "python": platform.python_version(),
-        "mesa": mesa.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "dask": dask.__version__ if dask is not None else "not installed",
+        **{name: installed(name) for name in ("mesa", "numpy", "scipy", "pandas", "pyarrow")},
+        "dask": installed("dask"),
     }
 
 
