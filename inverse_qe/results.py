@@ -12,6 +12,7 @@ half-written, and an existing one is never overwritten (unless ``force``).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import warnings
@@ -259,13 +260,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_tables(model, directory: Path, twin=None, flow_detail: str = "full") -> None:
+def write_tables(
+    model, directory: Path, twin=None, flow_detail: str = "full", frame: pd.DataFrame | None = None
+) -> None:
     """The run's record: ``timeseries.csv``, ``flows.csv``, ``balances.csv``, ``events.jsonl``.
 
-    ``flow_detail``: ``full`` (every flow) or ``sector`` (see :func:`flows`).
+    ``flow_detail``: ``full`` (every flow) or ``sector`` (see :func:`flows`);
+    ``frame``: the run's :func:`timeseries`, when the caller has it already.
     """
     directory = Path(directory)
-    timeseries(model, twin).to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
+    frame = timeseries(model, twin) if frame is None else frame
+    frame.to_csv(directory / "timeseries.csv", index=False, float_format="%.10g")
     flows(model, flow_detail).to_csv(directory / "flows.csv", index=False, float_format="%.10g")
     balances(model).to_csv(directory / "balances.csv", index=False, float_format="%.10g")
     with open(directory / "events.jsonl", "w", encoding="utf-8") as handle:
@@ -292,7 +297,7 @@ class _FigureWorker:
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_draw_child, args=(send, frame, headline, path), daemon=True
+            target=_draw_child, args=(send, frame, headline, path, os.getpid()), daemon=True
         )
         with warnings.catch_warnings():
             # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
@@ -319,9 +324,16 @@ class _FigureWorker:
         )
 
 
-def _draw_child(send, frame: pd.DataFrame, headline: dict, path: Path) -> None:
+def _draw_child(send, frame: pd.DataFrame, headline: dict, path: Path, parent: int) -> None:
     import traceback
 
+    from inverse_qe.lifeline import bind_to
+
+    # A killed run must not leave its figure drawing on into a staging directory that
+    # the next run sweeps: the child dies with the run, as pool workers do.
+    bind_to(parent)
+    if os.getppid() != parent:  # the run died before the signal was set
+        return
     try:
         from inverse_qe.plots import dashboard
 
@@ -359,11 +371,12 @@ def write_run_files(
     when the caller has it already.
     """
     headline = summary(model, twin) if headline is None else headline
+    frame = timeseries(model, twin)  # once: the table, and the figure's data
     drawing = None
     if figure and figure_in_background and _can_fork():
-        drawing = _FigureWorker(timeseries(model, twin), headline, directory / "dashboard.png")
+        drawing = _FigureWorker(frame, headline, directory / "dashboard.png")
     try:
-        write_tables(model, directory, twin, flow_detail)
+        write_tables(model, directory, twin, flow_detail, frame)
         if twin is not None:
             (directory / "twin").mkdir()
             timeseries(twin).to_csv(
@@ -382,7 +395,7 @@ def write_run_files(
     if figure and drawing is None:
         from inverse_qe.plots import dashboard
 
-        dashboard(timeseries(model, twin), headline, directory / "dashboard.png")
+        dashboard(frame, headline, directory / "dashboard.png")
 
 
 def write_run(

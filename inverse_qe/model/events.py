@@ -308,9 +308,7 @@ class EventLog:
         from the few objects kept from the start, without building the tens of
         thousands of forced sales a long run records.
         """
-        if self._cache is None and not any(
-            issubclass(columnar, kind) for columnar in (ForcedSale, MarginCall, Redemption)
-        ):
+        if not any(issubclass(columnar, kind) for columnar in (ForcedSale, MarginCall, Redemption)):
             return [e for e in self._objects if isinstance(e, kind)]
         return [e for e in self.events if isinstance(e, kind)]
 
@@ -466,8 +464,8 @@ def cascades(log: EventLog) -> list[Cascade]:
     chain (a lone forced sale has depth 1).
     Sorted largest first (ties: the cascade that began first).
     """
-    # Read from the log's columns, with array operations: no event objects are made,
-    # and no Python loop over the sales (a long run records tens of thousands).
+    # Read from the log's columns: no event objects are made (a long run records tens of
+    # thousands of sales). The grouping is scipy's; depth and sizes take one plain pass.
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
