@@ -56,12 +56,19 @@ class RunMetrics:
     funders_net_liquidity: np.ndarray  # weekly, hyperscalers' and sovereign funds' together
     crypto_drawdown: float
     largest_weekly_move: float  # the largest |weekly return| of any asset
+    news_only_value: np.ndarray  # weekly risk-asset value had only news moved prices
 
     @property
     def drawdown(self) -> float:
         """Largest fall of aggregate risk-asset value from a running peak."""
         peak = np.maximum.accumulate(self.risk_value)
         return float((1.0 - self.risk_value / peak).max())
+
+    @property
+    def news_only_drawdown(self) -> float:
+        """The drawdown the run's news alone would have given (no flows, no rate moves)."""
+        peak = np.maximum.accumulate(self.news_only_value)
+        return float((1.0 - self.news_only_value / peak).max())
 
     @property
     def risk_change(self) -> float:
@@ -112,6 +119,10 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
         if crypto is None
         else float((1.0 - crypto / np.maximum.accumulate(crypto)).max()),
         largest_weekly_move=float(np.abs(np.expm1(np.diff(np.log(prices), axis=1))).max()),
+        news_only_value=(
+            np.exp(model.markets.news_only_log_prices(model.news))[:, model.markets.risk_asset]
+            @ model.opening_units[model.markets.risk_asset]
+        ),
     )
 
 
@@ -475,6 +486,9 @@ def fact_9(seeds, overrides=(), workers=1) -> FactResult:
     share = float(-gap.mean() / fall.mean()) if fall.mean() > 0 else float("nan")
     boot_share = _ratio_interval(-gap, fall)
     twin_dd = float(np.median([t.drawdown for t in twins]))
+    # What the model's own loops add to the drawdown the same news gives on its own
+    # (paired by seed): the diagnosis when the bound fails.
+    added = np.array([t.drawdown - t.news_only_drawdown for t in twins])
     twin_change = float(np.median([t.risk_change for t in twins]))
     at_rest = twin_dd <= 0.15 and abs(twin_change) <= 0.15
     return judge(
@@ -486,6 +500,11 @@ def fact_9(seeds, overrides=(), workers=1) -> FactResult:
         {
             "twin_median_drawdown": twin_dd,
             "twin_median_change": twin_change,
+            "twin_news_only_median_drawdown": float(
+                np.median([t.news_only_drawdown for t in twins])
+            ),
+            "drawdown_added_by_the_model_median": float(np.median(added)),
+            "drawdown_added_interval": list(interval(added, np.median)),
             "median_drawdown_with_ai": float(np.median([a.drawdown for a in full])),
             "mean_fall": float(fall.mean()),
             "share_of_fall_caused": share,

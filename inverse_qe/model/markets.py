@@ -210,6 +210,21 @@ class Markets:
         """
         return float((self.price * units)[self.risk_asset].sum())
 
+    def news_only_log_prices(self, news: np.ndarray) -> np.ndarray:
+        """Weeks x assets log prices had only news and trend earnings moved them.
+
+        The benchmark a world at rest is measured against: the same draws the run
+        uses (row ``w`` moves week ``w``; row 0 is the opening), without flows,
+        discount-rate moves or capex. A random walk with the calibrated news
+        volatility has drawdowns of its own (about 1.25 sigma sqrt(T) on average for
+        a driftless one, Magdon-Ismail et al. 2004); what a run adds to them is
+        what the model's own loops do.
+        """
+        steps = self.news_volatility * news[1:] / np.sqrt(WEEKS_PER_YEAR)
+        steps = steps + self.earnings_growth / WEEKS_PER_YEAR
+        opening = np.log(self.initial_price)
+        return opening + np.vstack([np.zeros(len(self.names)), np.cumsum(steps, axis=0)])
+
     def benchmark_duration(self, units: np.ndarray) -> float:
         """Duration in ``units`` of each bond, in US$bn of benchmark (ten-year) equivalents.
 

@@ -96,6 +96,25 @@ def test_earnings_growth_adds_a_weekly_fifty_second_to_the_fundamental():
     assert m.log_fundamental[k(m, "saas")] - before == pytest.approx(-0.001)
 
 
+def test_news_only_prices_walk_by_volatility_over_root_52_plus_trend_earnings():
+    m = pinned({"saas": {"volatility": 0.52, "earnings_growth": -0.052}})
+    news = np.zeros((4, len(m.names)))
+    news[1:, k(m, "saas")] = [1.0, -2.0, 0.5]
+    path = m.news_only_log_prices(news)[:, k(m, "saas")]
+    # a week: 0.52 / sqrt(52) x draw - 0.052 / 52; row 0 is the opening (log 1 = 0)
+    step = 0.52 / math.sqrt(52)
+    expected = np.cumsum([0.0, step - 0.001, -2 * step - 0.001, 0.5 * step - 0.001])
+    np.testing.assert_allclose(path, expected)
+
+
+def test_without_flows_or_rate_moves_the_fundamental_is_the_news_only_path():
+    m = pinned()
+    draws = np.random.default_rng(3).standard_normal((6, len(m.names)))
+    for week in range(1, 6):
+        m.update_fundamentals(0.03, 0.0, draws[week])
+    np.testing.assert_allclose(m.log_fundamental, m.news_only_log_prices(draws)[-1], atol=1e-12)
+
+
 def test_capex_growth_lifts_memory_by_its_capex_beta():
     m = pinned({"memory": {"capex_beta": 0.6, "earnings_growth": 0.0}})
     m.update_fundamentals(0.03, 0.0, NO_NEWS)
