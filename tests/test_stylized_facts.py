@@ -99,6 +99,5 @@ def test_without_ai_spending_the_drawdowns_are_the_news_with_little_added():
     # demand, scarcity, margins, cascades) may add to it, but not manufacture a crash:
     # measured +0.6 to +1.3 points in the median on three sets of seeds.
     d = FACTS[9](SEEDS).details
-    low, high = d["drawdown_added_interval"]
-    assert high < 0.05, d
+    assert d["drawdown_added_interval"][1] < 0.05, d
     assert d["twin_median_drawdown"] < d["twin_news_only_median_drawdown"] + 0.05, d
