@@ -166,7 +166,17 @@ def measure(name: str, seed: int, overrides: Sequence[str] = ()) -> dict:
     ``peak_stress``) and ``path_yield_10y`` and ``path_risk_assets`` (weekly changes
     since the start).
     """
-    model = BathtubModel(load(name, list(overrides)), seed=seed).run()
+    return measure_model(BathtubModel(load(name, list(overrides)), seed=seed))
+
+
+def measure_model(model: BathtubModel) -> dict:
+    """:func:`measure` on a model already built (run here): for experiments on its parts.
+
+    Besides :func:`measure`'s series and diagnostics, the lowest net liquidity of
+    households and of value investors over the year (US$bn; negative: a shortfall),
+    to say whose money ran short.
+    """
+    model.run()
     r = model.recorder
     out: dict[str, float | list[float]] = {}
     ten_year = r.series("yield_10y")
@@ -191,6 +201,8 @@ def measure(name: str, seed: int, overrides: Sequence[str] = ()) -> dict:
     out["peak_scarcity"] = float(r.series("money_scarcity").max())
     out["least_depth"] = float(r.series("market_depth").min())
     out["peak_stress"] = float(r.series("stress_index").max())
+    for sector in ("households", "value_investors"):
+        out[f"least_net_liquidity_{sector}"] = float(r.series(f"net_liquidity_{sector}").min())
     out["path_yield_10y"] = np.round((ten_year - ten_year[0]) * 1e4, 3).tolist()
     out["path_risk_assets"] = np.round(risk / risk[0] - 1.0, 5).tolist()
     return out

@@ -36,6 +36,7 @@ RECORDED_INPUTS = {
     "treasury.deficit",
     "treasury.tga",
     "treasury.tga_target",
+    "treasury.bills",
     "hyperscalers.capex",
     "hyperscalers.operating_cash_flow",
     "hyperscalers.firms.capex_share",
@@ -50,10 +51,9 @@ RECORDED_INPUTS = {
 
 #: Misses docs/history.md explains, by (hindcast, series): the mechanism missing.
 EXPECTED_MISSES = {
-    ("history_2022", "rrp"): "the model's reverse repo moves only with its rate spread, which"
-    " did not change: bill supply and money-fund inflows, which filled it in 2022, are missing",
-    ("history_2024", "rrp"): "as in 2022: the drain of 2024 followed the supply of bills"
-    " yielding above the RRP rate, which the model does not have",
+    ("history_2022", "rrp"): "money funds move between the RRP and bills with bill supply"
+    " (2022's net paydown of ~US$32bn explains little), but not with the RRP-bill spread:"
+    " bills yielding below the RRP rate and money-fund inflows, which filled it, are missing",
     ("history_2024", "yield_10y"): "long rates follow the current policy rate only (a fixed"
     " pass-through): the model has no expectations of future policy, so it cannot price the"
     " cuts expected at the start of 2024 being taken out",

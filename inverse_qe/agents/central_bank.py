@@ -20,8 +20,11 @@ or QE turning into QT or back).
 
 The RRP facility takes money-fund cash when its rate beats the market's and
 gives it back to the tub when market yields rise above it (the plumbing): the
-balance moves toward ``capacity x logistic((rrp rate - policy rate) / sensitivity)``.
-Money funds are part of the households' row, so that is whose cash moves.
+balance moves toward ``capacity x logistic((rrp rate - policy rate) / sensitivity)``,
+less the Treasury bills money funds bought with RRP cash since the start (bills
+and the RRP are their substitutes: :mod:`inverse_qe.agents.treasury`), so the
+plumbing does not refill from deposits what bills drained. Money funds are part of
+the households' row, so that is whose cash moves.
 
 Each week the bank buys ``qe_pace`` of treasuries (QE) or, when the pace is
 negative, sells up to what it holds (QT); it pays with reserves it creates.
@@ -172,18 +175,23 @@ class CentralBank(mesa.Agent):
         self.state = PolicyState(rate, qe, rate + float(p["rrp_rate_spread"][week]), reason)
         return self.state
 
-    def rrp_flow(self, rrp_balance: float) -> float:
-        """Cash moving into the RRP this week (negative: out of the RRP into the tub)."""
+    def rrp_flow(self, rrp_balance: float, bills_held: float = 0.0) -> float:
+        """Cash moving into the RRP this week (negative: out of the RRP into the tub).
+
+        ``bills_held``: net Treasury bills money funds bought out of the RRP since the
+        start (negative: bills paid down and parked there); the balance they want at
+        the RRP is lower (higher) by as much, never below zero.
+        """
         s = self.spec
         target = rrp_target(
             s.rrp_capacity, self.state.rrp_rate, self.state.policy_rate, s.rrp_sensitivity
         )
-        return s.rrp_speed * (target - rrp_balance)
+        return s.rrp_speed * (max(target - bills_held, 0.0) - rrp_balance)
 
     def rrp_plumbing(self) -> None:
         """Money funds move cash into the RRP, or out of it into the tub, toward its target."""
         ledger, rows = self.model.ledger, self.model.rows
-        flow = self.rrp_flow(float(ledger.cash[rows.rrp]))
+        flow = self.rrp_flow(float(ledger.cash[rows.rrp]), self.model.treasury.bills_held)
         if flow > 0:
             deposit = min(flow, max(ledger.cash[rows.households], 0.0))
             ledger.pay(rows.households, rows.rrp, deposit, "rrp_deposit")

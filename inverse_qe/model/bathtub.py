@@ -91,7 +91,7 @@ class BathtubModel(mesa.Model):
         self.opening_cb_cash = float(self.ledger.cash[self.rows.central_bank])
         self.expected_private_duration = self.markets.scheduled_private_duration(
             self._private_duration(),
-            self.treasury.paths["deficit"],
+            self.treasury.paths["deficit"] - self.treasury.bills,  # bills carry no duration
             self.central_bank.paths["qe_pace"],
             self.opening_balances[2][self.rows.central_bank, self.markets.treasury],
         )
@@ -148,7 +148,7 @@ class BathtubModel(mesa.Model):
             paths(s.central_bank, "policy_rate", "rrp_rate_spread", "qe_pace"),
         )
         self.treasury = Treasury(
-            self, rows.treasury, s.treasury, paths(s.treasury, "deficit", "tga_target")
+            self, rows.treasury, s.treasury, paths(s.treasury, "deficit", "tga_target", "bills")
         )
         self.real_economy = RealEconomy(self, rows.real_economy, s.real_economy)
         sp = s.suppliers

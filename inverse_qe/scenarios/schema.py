@@ -310,6 +310,9 @@ class TreasurySpec(PathTable):
     tga: Money
     tga_target: StockPath
     tga_speed: Fraction
+    #: Net Treasury bills sold to money funds out of the RRP a week (negative: paid down
+    #: and parked there); that part of the deficit is not offered to the tub as coupons.
+    bills: SignedFlowPath = [(0, 0.0)]
 
 
 class HyperscalerSpec(Strict):

@@ -316,6 +316,32 @@ def test_rrp_plumbing_moves_money_fund_cash_toward_the_target(
     assert moved[2] == pytest.approx(abs(rrp_after - rrp))
 
 
+@pytest.mark.parametrize(
+    ("bills_held", "flow"),
+    [
+        (5.0, -1.4),  # target 8 - 5 = 3: 0.2 x (3 - 10) = -1.4, out into the tub
+        (-4.0, 0.4),  # paid-down bills parked there: target 12, 0.2 x (12 - 10) = 0.4
+        (20.0, -2.0),  # more bills than the target: it wants nothing, 0.2 x (0 - 10) = -2
+    ],
+)
+def test_the_rrp_target_falls_by_the_bills_money_funds_hold_instead(bills_held, flow):
+    cb = central_bank("exogenous", rate=0.04, spread=0.0)  # RRP rate = policy: target 16 / 2
+    cb.set_policy(week=0, gap=0.0, stress=0.0)
+    assert cb.rrp_flow(10.0, bills_held) == pytest.approx(flow)
+
+
+def test_rrp_plumbing_reads_the_bills_money_funds_bought():
+    world, bank = bank_in_world([0.04] * 2, [0.0] * 2)
+    world.open("rrp", 10.0)
+    world.open("households", 100.0)
+    world.treasury.bills_held = 5.0
+    bank.set_policy(1, 0.0, 0.0)
+    bank.rrp_plumbing()
+    # target 8 - 5 = 3: 0.2 x (3 - 10) = -1.4 back into deposits
+    assert world.cash("rrp") == pytest.approx(8.6)
+    assert world.cash("households") == pytest.approx(101.4)
+
+
 def test_qe_buys_its_pace_and_qt_sells_at_most_what_the_bank_holds():
     world, bank = bank_in_world([0.04] * 2, [9.0] * 2)
     world.markets.price[:] = [2.5, 1.0, 1.0]

@@ -72,3 +72,58 @@ def test_treasury_spends_the_deficit_as_far_as_the_tga_allows(tga, transfers, sp
     assert world.cash("households") == pytest.approx(transfers)
     assert world.cash("real_economy") == pytest.approx(spending)
     assert world.cash("treasury") == pytest.approx(tga - transfers - spending)
+
+
+# ---------------------------------------------------------------------------------------
+# Bills: money funds buy them out of the RRP; that part of the deficit is not coupons
+# ---------------------------------------------------------------------------------------
+
+
+def treasury_with_bills(bills: float, rrp: float, tga: float = 150.0):
+    world, treasury = treasury_in_world(deficit=20.0, tga=tga, tga_target=200.0)
+    world.open("rrp", rrp)
+    treasury.bills = np.full(11, bills)
+    return world, treasury
+
+
+def test_bills_are_bought_out_of_the_rrp_and_cut_the_coupons_offered():
+    world, treasury = treasury_with_bills(bills=8.0, rrp=100.0)
+    orders = treasury.orders()
+    # coupons: (20 - 8) + 0.5 x (200 - 150) = 12 + 25 = 37; the TGA is read before the bills
+    np.testing.assert_allclose(orders, [-37.0, 0.0, 0.0])
+    assert world.cash("rrp") == pytest.approx(92.0)
+    assert world.cash("treasury") == pytest.approx(158.0)
+    assert treasury.bills_held == pytest.approx(8.0)
+    assert world.flows("bill_sale") == [("rrp", "treasury", pytest.approx(8.0))]
+
+
+def test_money_funds_buy_no_more_bills_than_the_rrp_holds():
+    world, treasury = treasury_with_bills(bills=8.0, rrp=3.0)
+    # only 3 at the RRP: 3 of bills; coupons (20 - 3) + 25 = 42
+    np.testing.assert_allclose(treasury.orders(), [-42.0, 0.0, 0.0])
+    assert world.cash("rrp") == pytest.approx(0.0)
+    assert treasury.bills_held == pytest.approx(3.0)
+
+
+def test_a_bill_paydown_is_parked_at_the_rrp_and_financed_with_coupons():
+    world, treasury = treasury_with_bills(bills=-6.0, rrp=10.0)
+    # coupons: (20 + 6) + 0.5 x (200 - 150) = 51; 6 from the TGA to the RRP
+    np.testing.assert_allclose(treasury.orders(), [-51.0, 0.0, 0.0])
+    assert world.cash("rrp") == pytest.approx(16.0)
+    assert world.cash("treasury") == pytest.approx(144.0)
+    assert treasury.bills_held == pytest.approx(-6.0)
+
+
+def test_a_paydown_is_at_most_what_the_tga_holds():
+    world, treasury = treasury_with_bills(bills=-6.0, rrp=10.0, tga=4.0)
+    assert treasury.sell_bills(-6.0) == pytest.approx(-4.0)
+    assert world.cash("treasury") == pytest.approx(0.0)
+    assert world.cash("rrp") == pytest.approx(14.0)
+
+
+def test_no_bills_leave_the_treasury_as_it_was():
+    world, treasury = treasury_with_bills(bills=0.0, rrp=10.0)
+    # 20 + 0.5 x (200 - 150) = 45, as without bills; nothing moves at the RRP
+    np.testing.assert_allclose(treasury.orders(), [-45.0, 0.0, 0.0])
+    assert world.cash("rrp") == 10.0 and treasury.bills_held == 0.0
+    assert world.flows("bill_sale") == [] and world.flows("bill_paydown") == []

@@ -70,6 +70,7 @@ class World(mesa.Model):
         index = self.ledger.index
         self.rows = Rows(*(index[name] for name in NODES), index[f"market:{ASSETS[0]}"])
         self.central_bank = SimpleNamespace(rate_gap=0.0)  # what other sectors read of it
+        self.treasury = SimpleNamespace(bills_held=0.0)  # what the central bank reads of it
         self.ten_year_yield = 0.04
 
     @property

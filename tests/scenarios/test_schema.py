@@ -210,3 +210,33 @@ def test_every_field_at_each_bound_runs_the_whole_scenario(field):
         except ScenarioError:
             continue  # a cross-field rule refuses it (e.g. leverage above its limit)
         run_conserved([assignment], weeks=None)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=st.floats(-schema.MAX_FLOW, schema.MAX_FLOW, allow_nan=False),
+    later=st.floats(-schema.MAX_FLOW, schema.MAX_FLOW, allow_nan=False),
+    week=st.integers(1, 52),
+)
+def test_any_bill_path_in_range_runs_with_cash_conserved_and_the_rrp_never_negative(
+    first, later, week
+):
+    # history_2024 opens with US$700bn at the RRP, so bills have something to drain
+    assignment = f"treasury.bills=[[0, {first!r}], [{week}, {later!r}]]"
+    model = BathtubModel(load("history_2024", [assignment]), weeks=8, check_invariants=True)
+    model.run()
+    assert model.ledger.conservation_error() < 1e-9
+    assert model.ledger.cash[model.rows.rrp] >= -1e-9
+    assert model.ledger.cash[model.rows.treasury] >= -1e-9
+
+
+@given(
+    value=st.one_of(
+        st.floats(schema.MAX_FLOW, 1e300, exclude_min=True),
+        st.floats(-1e300, -schema.MAX_FLOW, exclude_max=True),
+        st.just(float("nan")),
+    )
+)
+def test_bill_paths_outside_the_range_are_refused_naming_the_field(value):
+    with pytest.raises(ScenarioError, match=r"treasury\.bills"):
+        load("history_2024", [f"treasury.bills=[[0, {value!r}]]"])
