@@ -35,10 +35,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import (
+    FixedFormatter,
     FixedLocator,
     Formatter,
     FuncFormatter,
@@ -602,7 +604,10 @@ def _forced_sales_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         return
     ax.set_title(title)
     x = frame["x"]
-    width = pd.Timedelta(days=5).to_pytimedelta() if _uses_dates(frame) else 0.7
+    # Bar centres and width in the axis' own units (days for dates).
+    ax.xaxis.update_units(x)
+    centres = np.asarray(ax.convert_xunits(x), dtype=float)
+    width = 5.0 if _uses_dates(frame) else 0.7
     totals = summary.get("forced_sales") if isinstance(summary.get("forced_sales"), Mapping) else {}
     bottom = np.zeros(len(frame))
     handles = []
@@ -610,14 +615,7 @@ def _forced_sales_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         amount = frame[f"forced_sales_{reason}"].fillna(0.0).clip(lower=0.0).to_numpy()
         some = amount > 0  # zero-height bars cost a patch each and show nothing
         if some.any():
-            ax.bar(
-                x.to_numpy()[some],
-                amount[some],
-                width=width,
-                bottom=bottom[some],
-                color=_REASONS[reason],
-                linewidth=0,
-            )
+            _bars(ax, centres[some], width, bottom[some], amount[some], _REASONS[reason])
         bottom += amount
         total = _number(totals.get(reason)) if totals else None
         total = float(amount.sum()) if total is None else total
@@ -662,6 +660,23 @@ def _forced_sales_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         top_ax = twin
     _mark_cascade(top_ax, ax, frame, summary.get("largest_cascade"))
     _legend_above(ax, handles, ncol=3)
+
+
+def _bars(ax: Axes, centres, width: float, bottom, height, colour: str) -> None:
+    """Bars as one collection: the rectangles ``ax.bar`` would make, in one artist.
+
+    ``ax.bar`` makes a patch per bar, each drawn (and measured at each layout pass)
+    on its own: about a tenth of the dashboard's time for a few hundred bars.
+    """
+    left, right, top = centres - width / 2, centres + width / 2, bottom + height
+    corners = np.stack(
+        [
+            np.column_stack(pair)
+            for pair in ((left, bottom), (left, top), (right, top), (right, bottom))
+        ],
+        axis=1,
+    )
+    ax.add_collection(PolyCollection(corners, facecolors=colour, linewidths=0), autolim=True)
 
 
 def _mark_cascade(top_ax: Axes, ax: Axes, frame: pd.DataFrame, cascade: Any) -> None:
@@ -946,8 +961,19 @@ def _format_x(frame: pd.DataFrame, bottoms: Iterable[Axes]) -> None:
     ax.set_xlim(frame["x"].min() - half, frame["x"].max() + half)
     if _uses_dates(frame):
         locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+        formatter = mdates.ConciseDateFormatter(locator)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(formatter)
+        # The limits are fixed now, and the date ticks depend on nothing else (not on the
+        # panels' sizes), but matplotlib would recompute them (calendar rules, then every
+        # label) on every panel at every layout pass and draw: about a fifth of the
+        # figure's time. The same ticks and labels, computed once:
+        ticks = locator()
+        labels = formatter.format_ticks(ticks)
+        fixed = FixedFormatter(labels)
+        fixed.set_offset_string(formatter.get_offset())
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(fixed)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
         for bottom in bottoms:

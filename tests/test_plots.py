@@ -299,3 +299,19 @@ def test_log_ticks_are_round_and_within_range() -> None:
     assert ticks == pytest.approx([0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5])
     assert plots._log_ticks(0.55, 1.25) == pytest.approx([0.6, 0.7, 0.8, 1.0, 1.2])
     assert len(plots._log_ticks(1e-4, 1e4)) <= 9
+
+
+def test_bars_drawn_as_one_collection_are_the_rectangles_ax_bar_makes():
+    """The forced-sales bars are one artist; their rectangles are those of ``ax.bar``."""
+    from matplotlib.figure import Figure
+
+    from inverse_qe.plots import _bars
+
+    centres, bottom, height = np.array([1.0, 2.0, 5.0]), np.array([0.0, 1.0, 0.5]), np.ones(3)
+    ax = Figure().add_subplot()
+    expected = [p.get_bbox().get_points() for p in ax.bar(centres, height, 0.7, bottom)]
+    _bars(ax, centres, 0.7, bottom, height, "#000000")
+    paths = ax.collections[-1].get_paths()
+    assert len(paths) == len(expected)
+    for path, corners in zip(paths, expected, strict=True):
+        np.testing.assert_allclose(path.get_extents().get_points(), corners)

@@ -13,13 +13,23 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 #: Fewer seeds than this: intervals are rough, so results say so and mark nothing significant.
 MIN_SEEDS = 10
 #: A Sobol' base sample smaller than this: the indices are dominated by estimation noise.
 MIN_SOBOL_N = 64
+
+
+def _scipy_stats():
+    """``scipy.stats``, imported when first needed.
+
+    It takes about 1.5 s, which an experiment's parent pays while its runs execute
+    elsewhere (see ``Experiment.start``), not before they start.
+    """
+    from scipy import stats
+
+    return stats
 
 
 def enough_seeds(seeds: int) -> bool:
@@ -61,7 +71,7 @@ def mean_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float]:
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
     if n > 1 and sd > 0:
-        half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+        half = float(_scipy_stats().t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     elif n > 1:
         half = 0.0  # every run equal: the mean is known exactly
     else:
@@ -112,10 +122,10 @@ def paired_difference(
     if float(np.ptp(d)) <= 1e-12 * scale:  # equal differences, up to rounding
         p = 1.0 if np.all(d == 0) else 0.0
         return out | {"p_value": p, "p_wilcoxon": p}
-    out["p_value"] = float(stats.ttest_1samp(d, 0.0).pvalue)
+    out["p_value"] = float(_scipy_stats().ttest_1samp(d, 0.0).pvalue)
     nonzero = d[d != 0]
     if nonzero.size:
-        out["p_wilcoxon"] = float(stats.wilcoxon(nonzero).pvalue)
+        out["p_wilcoxon"] = float(_scipy_stats().wilcoxon(nonzero).pvalue)
     return out
 
 
@@ -169,7 +179,7 @@ def _scipy_bootstrap(statistic, samples, n_resamples, level, seed, method):
         # Degenerate data (all resamples equal), all-NaN weeks: NaN here, handled by the caller.
         warnings.simplefilter("ignore")
         try:
-            result = stats.bootstrap(
+            result = _scipy_stats().bootstrap(
                 samples,
                 statistic,
                 n_resamples=n_resamples,

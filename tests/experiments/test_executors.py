@@ -54,3 +54,17 @@ def test_bad_scheduler_address_is_a_user_error():
 def test_workers_must_be_positive():
     with pytest.raises(ExperimentError, match="workers"), open_executor(workers=0):
         pass
+
+
+def test_analysis_modules_are_imported_meanwhile_and_waited_for():
+    """The analysis' imports run in a thread, joined on leaving; a failed one is left alone."""
+    import sys
+    import threading
+
+    from inverse_qe.experiments.engine import _imported_meanwhile
+
+    sys.modules.pop("colorsys", None)
+    with _imported_meanwhile(["no_such_module_anywhere", "colorsys"]):
+        pass
+    assert "colorsys" in sys.modules
+    assert not [t for t in threading.enumerate() if t.name == "analysis imports"]

@@ -513,14 +513,15 @@ def test_a_trade_stored_once_reads_back_as_its_two_legs_in_booking_order():
     """A batch of trades is one row per trade, read back as if each leg were appended alone."""
     rng = np.random.default_rng(5)
     rows, cols = np.array([0, 2, 1]), np.array([1, 0, 1])
-    values, units = rng.random(3), rng.random(3)
+    prices, units = rng.random(2), rng.random(3)
+    values = units * prices[cols]  # as the ledger settles them
     markets = 10 + cols
     compact, by_leg = FlowLog(capacity=2), FlowLog(capacity=2)
     for log in (compact, by_leg):
         log.append(0, 3, 4, CASH, "coupon", 1.5, 0.0)
-    compact.append_trades(1, rows, markets, cols, "trade", values, units, selling=True)
+    compact.append_trades(1, rows, 10, cols, "trade", prices, units, selling=True)
     compact.append(1, 5, 6, CASH, "capex", 2.0, 0.0)
-    compact.append_trades(2, rows, markets, cols, "forced_sale", values, units, selling=False)
+    compact.append_trades(2, rows, 10, cols, "forced_sale", prices, units, selling=False)
     by_leg.append(1, rows, markets, cols, "trade", values, units)
     by_leg.append(1, markets, rows, CASH, "trade", values, 0.0)
     by_leg.append(1, 5, 6, CASH, "capex", 2.0, 0.0)
@@ -538,16 +539,43 @@ def test_a_trade_stored_once_reads_back_as_its_two_legs_in_booking_order():
 def test_a_log_of_many_chunks_reads_back_as_one():
     """Past CHUNK rows the log sets full chunks aside instead of copying them: same columns."""
     rng = np.random.default_rng(7)
-    chunked, single = FlowLog(capacity=2), FlowLog(capacity=2)
-    chunked.CHUNK = 8  # a tiny chunk, so that batches straddle chunk boundaries
+    # a tiny chunk, so that batches straddle chunk boundaries
+    chunked, single = FlowLog(capacity=2, chunk=8), FlowLog(capacity=2)
     for week in range(6):
         n = int(rng.integers(1, 12))
         rows, cols = rng.integers(0, 5, n), rng.integers(0, 2, n)
-        values, units = rng.random(n), rng.random(n)
+        values, units, prices = rng.random(n), rng.random(n), rng.random(2)
         for log in (chunked, single):
             log.append(week, rows, 9, CASH, "coupon", values, 0.0)
-            log.append_trades(week, rows, 10 + cols, cols, "trade", values, units, selling=week % 2)
-    assert chunked._chunks and not single._chunks
+            log.append(week, rows, 9, 1, "delivery", values, units)
+            log.append_trades(week, rows, 10, cols, "trade", prices, units, selling=week % 2)
+    assert chunked._trades._chunks and chunked._payments._chunks and chunked._others._chunks
+    assert not single._trades._chunks
     assert chunked.records == single.records and chunked.size == single.size
     for name, _ in FlowLog._columns:
         np.testing.assert_array_equal(chunked.column(name), single.column(name))
+
+
+def test_a_payment_of_negative_zero_units_reads_back_as_booked():
+    """Payments keep no units column; a -0.0 (not a plain payment) must still read back."""
+    log = FlowLog()
+    log.append(0, 1, 2, CASH, "pay", 1.0, 0.0)
+    log.append(0, 1, 2, CASH, "odd", 1.0, -0.0)
+    units = log.column("units")
+    assert units.tolist() == [0.0, 0.0]
+    assert not np.signbit(units[0]) and np.signbit(units[1])
+
+
+def test_a_ledger_trade_reads_back_the_values_it_settled():
+    """Trade values are kept as units and the round's prices: read back, units x price."""
+    ledger = make_ledger()
+    sold, bought = np.zeros_like(ledger.holdings), np.zeros_like(ledger.holdings)
+    sold[A, 0], bought[B, 0] = 3.0, 3.0
+    sold[B, 1], bought[A, 1] = 0.7, 0.7
+    prices = np.array([1.1, 0.3])
+    ledger.trade(MARKET, sold, bought, prices, "trade")
+    log = ledger.flows
+    amount, instrument = log.column("amount"), log.column("instrument")
+    sold_values, bought_values = [3.0 * 1.1, 0.7 * 0.3], [0.7 * 0.3, 3.0 * 1.1]  # by holder
+    np.testing.assert_array_equal(amount, sold_values * 2 + bought_values * 2)
+    np.testing.assert_array_equal(instrument, [0, 1, CASH, CASH, CASH, CASH, 1, 0])
