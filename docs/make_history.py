@@ -49,9 +49,19 @@ BATCH = 10
 #: (label, --set overrides, why it was tried).
 WHATIFS = [
     (
-        "before: money demand's rate sensitivity 0.5, stress sensitivity 0.05",
-        ("money_demand.rate_sensitivity=0.5", "money_demand.stress_sensitivity=0.05"),
-        "the base before this calibration. The rate sensitivity's own source (money funds"
+        "before: money demand's rate sensitivity 0.5, stress sensitivity 0.05; multi-strategy"
+        " net exposure 5x",
+        (
+            "money_demand.rate_sensitivity=0.5",
+            "money_demand.stress_sensitivity=0.05",
+            "hedge_funds.strategies.3.leverage=5.0",
+            "hedge_funds.strategies.3.leverage_limit=7.0",
+        ),
+        "the base before this calibration. The multi-strategy funds' treasury books are mostly"
+        " relative-value trades (cash against futures, the basis trade), hedged for duration,"
+        " but the base gave them 5x equity of net long duration (limit 7x, their gross"
+        " leverage), where every other book is sized to its net exposure. The rate"
+        " sensitivity's own source (money funds"
         " +US$1.5T as rates rose 5 points, on ~US$100T of household wealth) gives 1.5 / 100 /"
         " 5 = 0.3, not 0.5; the stress sensitivity had no source, and the March 2020 dash for"
         " cash (about US$1.1T into money funds on ~US$118T of household net worth, at a fall"
@@ -84,13 +94,6 @@ WHATIFS = [
             for a in ("treasuries", "hyperscaler_bonds", "saas", "speculative", "crypto")
         ),
         "how much of 2022's fall the premium on scarce money adds (a diagnostic only)",
-    ),
-    (
-        "multi-strategy rates books hedged: net exposure 1.5x equity, not 5x (not adopted)",
-        ("hedge_funds.strategies.3.leverage=1.5", "hedge_funds.strategies.3.leverage_limit=2.1"),
-        "multi-strategy funds' treasury books are mostly relative-value trades (cash against"
-        " futures, the basis trade), hedged for duration; the base gives them 5x equity of"
-        " net long duration (limit 7x, scaled alike here)",
     ),
     (
         "money demand's stress sensitivity 0.02 -> 0 (diagnostic)",
@@ -541,7 +544,7 @@ def notes(data: dict) -> list[str]:
         return median(data, name, key, overrides)
 
     y22, y24 = "history_2022", "history_2024"
-    savings, idle, no_scarcity, no_stress = (WHATIFS[k][1] for k in (2, 3, 4, 6))
+    savings, idle, no_scarcity, no_stress = (WHATIFS[k][1] for k in (2, 3, 4, 5))
     surprise, gold_buyer = EXPERIMENTS[0][0], EXPERIMENTS[1][0]
     pct = "{:+.0%}".format
 
@@ -592,8 +595,8 @@ def notes(data: dict) -> list[str]:
         "savings (about US$1.9T at the end of 2021, San Francisco Fed). Added to the",
         f"households' cash (a what-if, below) it moves crypto to {pct(m(y22, 'crypto', savings))},"
         f" risk assets to {pct(m(y22, 'risk_assets', savings))} and the spread to"
-        f" {m(y22, 'bond_spread', savings):+.0f}bp: the shortfall is still the value",
-        f"investors' ({bn(m(y22, 'least_net_liquidity_value_investors', savings))}), and",
+        f" {m(y22, 'bond_spread', savings):+.0f}bp (the value investors' lowest net liquidity:",
+        f" {bn(m(y22, 'least_net_liquidity_value_investors', savings))}), but",
         "the households invest the extra cash within months, so the model's first quarter of",
         "2022 becomes a rally (markets fell from January). It is not adopted: excess",
         "savings are by definition savings above trend, and the San Francisco Fed finds",
@@ -675,13 +678,17 @@ def notes(data: dict) -> list[str]:
         "",
         "## Calibration from history: before and after",
         "",
-        "Two of `_base.toml`'s parameters changed, both in `[money_demand]`, both because",
-        "the hindcast of 2022 showed them unsupported, not to meet a target: the rate",
-        "sensitivity 0.5 -> 0.3 (its own stated source gives 0.3) and the stress",
-        "sensitivity 0.05 -> 0.02 (it had no source; the March 2020 dash for cash gives about",
-        "0.02). The thesis's stylized facts were run again on their test seeds after the",
-        "change (docs/validation.md). One mechanism was added (Treasury bills bought out of",
-        "the reverse repo, `treasury.bills`, zero in the base, whose RRP is nearly empty),",
+        "Three of `_base.toml`'s parameters changed, each because the hindcast of 2022",
+        "showed it unsupported, not to meet a target: money demand's rate sensitivity",
+        "0.5 -> 0.3 (its own stated source gives 0.3), its stress sensitivity 0.05 -> 0.02 (it",
+        "had no source; the March 2020 dash for cash gives about 0.02), and the",
+        "multi-strategy funds' leverage 5x -> 1.5x (limit 7x -> 2.1x): their treasury books",
+        "are mostly hedged relative-value trades, and every other book in the base is sized",
+        "to its net exposure, so at 5x of net long duration 2022's hikes set off a margin-call",
+        "cascade through treasuries (US$1.3T of forced sales in one 2022 run) that the record",
+        "does not show. The thesis's stylized facts were run again on their test seeds after",
+        "the change (docs/validation.md). One mechanism was added (Treasury bills bought out",
+        "of the reverse repo, `treasury.bills`, zero in the base, whose RRP is nearly empty),",
         "and the hindcasts carry each year's recorded bills. Before it, 2024's reverse repo",
         "was flat (-US$28bn) and its risk assets rose +13%. Each candidate change of a common",
         "parameter, input or mechanism was run on the same seeds, the old base among them.",
@@ -698,20 +705,21 @@ def notes(data: dict) -> list[str]:
         "official buyer is too small to matter at the model's gold elasticity. The",
         "policy-surprise experiment fixes 2024's 10-year and breaks 2024's risk assets. The",
         "scarcity diagnostic shows where 2022's excess comes from; the premium itself is the",
-        "thesis's mechanism, and what 2022 lacked was scarcity, not the premium. One more",
-        "change was measured and not adopted: treating the multi-strategy funds' treasury",
-        "books as the hedged relative-value books they mostly are (net exposure 1.5x equity",
-        "instead of 5x) brings 2022's spread inside its target, but the thesis's Warsh",
-        "tightening then no longer forces significantly more selling than the base (fact 7,",
-        "on calibration seeds): in the model, hikes force sales through leveraged duration.",
-        "The record of 2022 (no US deleveraging of rates books; the UK's LDI pension funds",
-        "were the levered long-duration holders that broke) says the thesis's forced selling",
-        "under a hawkish bank needs another channel, such as the funding and margin squeeze",
-        "on basis trades of March 2020, which the model does not have.",
+        "thesis's mechanism, and what 2022 lacked was scarcity, not the premium.",
         "",
-        "Issue 14's targets not met, and the mechanism each needs: 2022's crypto and",
-        "spread (value investors' money demand: how much it rises with rates and stress),",
-        "gold (its link to real rates, which broke in 2022), 2024's 10-year yield",
+        "What the recalibration costs the thesis: under Warsh tightening hikes force less",
+        "selling than before, because leveraged duration was the main channel by which they",
+        "did. Fact 7 (Warsh ends worse than the base, which ends worse than the pivot) still",
+        "holds in drawdowns and in value on every set of seeds, and in forced sales on the",
+        "test seeds, but Warsh's extra forced selling is no longer significant on the",
+        "documentation's seeds (docs/validation.md). The record of 2022 (no US deleveraging",
+        "of rates books; the UK's LDI pension funds were the levered long-duration holders",
+        "that broke) says a hawkish bank's forced selling runs through other channels, such",
+        "as the funding and margin squeeze on basis trades of March 2020, which the model",
+        "does not have.",
+        "",
+        "Issue 14's targets not met, and the mechanism each needs: 2022's gold (its link to",
+        "real rates, which broke in 2022), 2024's 10-year yield",
         "(expectations of future policy, together with the earnings growth that lifted",
         "2024's equities against higher yields). The tests (`tests/test_history.py`, slow)",
         "assert the recorded signs on seeds 6000-6029, with 2022's reverse repo and 2024's",
