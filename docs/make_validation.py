@@ -208,11 +208,14 @@ def write_markdown(data: dict, out: Path) -> None:
             if k.startswith("multiplier_at_")
         )
         + ". The multiplier rises with dry powder but, in the default's settings, stops just"
-        " short of zero at six times today's dry powder: AI spending there replaces"
-        " shareholder payouts (in the twin the hyperscalers return their operating cash"
-        " flow to investors) and leaks into the real economy; the model has the profits"
-        " investment creates only for memory makers. This part of fact 13 is an expected"
-        " failure in the tests.",
+        " short of zero at six times today's dry powder. There money is ample in both arms,"
+        " and every money channel of AI spending is bounded by zero: capex moves money from"
+        " the funders and their bonds' buyers to suppliers and back, and dry powder is"
+        " deployed in the twin as well (without any leak to the real economy the top is"
+        " still -0.01; docs/mechanism.md has the variants). A positive multiplier needs the"
+        " income investment creates (Kalecki's profits), which the model has only for the"
+        " growth of memory makers' earnings. This part of fact 13 is an expected failure in"
+        " the tests.",
         f"* **The flip in one run (fact 10).** In `full_cycle` the mean effect rises to"
         f" US${d['10']['peak_mean_gap']:,.0f}bn in week {d['10']['peak_week_of_mean_gap']}"
         f" and falls after it. The funders' own idle cash runs out in week"
@@ -222,6 +225,18 @@ def write_markdown(data: dict, out: Path) -> None:
         " four years): the mean peak comes between the two, not within 13 weeks of the"
         " second, and the end gap is negative on some sets of seeds and not others. Both"
         " are expected failures in the tests.",
+        "* **Warsh, the base and the pivot (fact 7).** "
+        + (
+            "Warsh tightening ends worse than the base, and the base worse than the pivot, in"
+            " drawdowns, value and forced sales."
+            if base["7"]["holds"]
+            else "Warsh tightening ends worse than the base, and the base worse than the"
+            " pivot, in drawdowns and value, but Warsh's extra forced sales over the base"
+            f" (US${d['7']['forced_sales_warsh_minus_base']:,.0f}bn) are not significant on"
+            " these seeds, while they are on the test seeds. Since the multi-strategy funds'"
+            " rates books are sized to their net exposure (docs/history.md), hikes no longer"
+            " force a cascade through leveraged duration; the fact is fragile in this leg."
+        ),
         f"* **Exhaustion is an outcome (fact 11).** Investors' net liquidity runs out in"
         f" week {d['11']['median_exhaustion_week_base']:.0f} of the default (median) and"
         f" week {d['11']['median_exhaustion_week_warsh']:.0f} under Warsh, earlier in"
