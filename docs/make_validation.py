@@ -222,9 +222,22 @@ def write_markdown(data: dict, out: Path) -> None:
         f" {d['10']['mean_funders_exhaustion_week']:.0f} on average and investors' net"
         f" liquidity in week {d['10']['mean_exhaustion_week']:.0f} (in"
         f" {d['10']['share_of_seeds_exhausted']:.0%} of seeds; the rest never within the"
-        " four years): the mean peak comes between the two, not within 13 weeks of the"
-        " second, and the end gap is negative on some sets of seeds and not others. Both"
-        " are expected failures in the tests.",
+        " four years). On these seeds the mean peak is"
+        + (
+            " within 13 weeks of the second"
+            if d["10"]["peak_within_13_weeks_of_exhaustion"]
+            else " between the two, not within 13 weeks of the second"
+        )
+        + (
+            ", the rise to it is significant"
+            if d["10"]["rises_to_its_peak"]
+            else ", the rise to it is not significant (positive half way, not significantly"
+            " higher at the peak)"
+        )
+        + f", and the end gap is US${base['10']['effect']:+,.0f}bn"
+        f" [{base['10']['ci_low']:+,.0f}, {base['10']['ci_high']:+,.0f}]. On the test seeds"
+        " the peak comes earlier than 13 weeks before exhaustion and the end gap is negative"
+        " but not significantly so: both are expected failures in the tests.",
         "* **Warsh, the base and the pivot (fact 7).** "
         + (
             "Warsh tightening ends worse than the base, and the base worse than the pivot, in"
