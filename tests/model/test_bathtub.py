@@ -182,8 +182,9 @@ class TestTheDefaultRunShowsTheThesis:
         for model in runs:
             chains = cascades(model.events)
             # Calm markets keep cascades small; once dry powder is gone they reach tens of
-            # US$bn (the default's largest are 37 to 149 on seeds 0-3).
-            assert chains and chains[0].depth >= 3 and chains[0].size > 30
+            # US$bn (the default's largest are 23 to 72 on seeds 0-3, 10 to 25 rounds deep,
+            # since the multi-strategy books are sized to their net exposure).
+            assert chains and chains[0].depth >= 3 and chains[0].size > 20
             reasons = {e.reason for e in model.events if isinstance(e, ForcedSale)}
             assert {"margin", "commitment", "funding"} <= reasons
 
