@@ -29,6 +29,7 @@ import numpy as np
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
+from inverse_qe.experiments.runs import code_fingerprint  # noqa: E402
 from inverse_qe.history import (  # noqa: E402
     HINDCASTS,
     RECORDS,
@@ -172,8 +173,11 @@ EXPERIMENTS = [
 
 
 def fingerprint(name: str, overrides: tuple[str, ...] = ()) -> str:
-    """A hash of the resolved scenario: runs made on another version are made again."""
-    resolved = load(name, list(overrides)).model_dump_json()
+    """A hash of the resolved scenario and the model's code.
+
+    Runs made on another version of either are made again.
+    """
+    resolved = load(name, list(overrides)).model_dump_json() + code_fingerprint()
     return hashlib.sha256(resolved.encode()).hexdigest()[:16]
 
 

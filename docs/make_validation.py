@@ -12,6 +12,7 @@ fact into docs/.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -22,6 +23,7 @@ import numpy as np
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
+from inverse_qe.experiments.runs import code_fingerprint  # noqa: E402
 from inverse_qe.facts import FACTS  # noqa: E402
 from inverse_qe.outputs import write_atomically  # noqa: E402
 from inverse_qe.scenarios.loader import load  # noqa: E402
@@ -67,9 +69,21 @@ PARAMETERS = {
 PARTIAL = DOCS / "validation.partial.json"
 
 
+def model_version() -> str:
+    """The model's code and built-in scenarios, hashed.
+
+    A resumed regeneration made on another version of either measures again
+    instead of mixing the two.
+    """
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for path in sorted((DOCS.parent / "inverse_qe" / "scenarios" / "builtin").glob("*.toml")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def measure(seeds, overrides, workers):
     """Every fact on ``seeds`` with ``overrides``: {fact: result dict}, resumed if measured."""
-    key = json.dumps([list(seeds), list(overrides)])
+    key = json.dumps([model_version(), list(seeds), list(overrides)])
     done = json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
     if key not in done:
         done[key] = {k: fn(seeds, overrides, workers).as_dict() for k, fn in FACTS.items()}
