@@ -162,23 +162,55 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe run``: one scenario, one seed, every output file.
 
     The steps: load, check the output, simulate (progress on stderr), write,
-    report on stdout.
+    report on stdout. The dashboard's worker is forked once the input is
+    checked and before the model is imported, so matplotlib loads on the other
+    core while this one imports the model and simulates.
     """
-    from inverse_qe.model.bathtub import BathtubModel
-    from inverse_qe.results import summary, write_run
-    from inverse_qe.twin import without_ai_spending
+    from inverse_qe.forking import FigureWorker, can_fork
 
     scenario = load(args.scenario, args.overrides)
     seed = scenario.run.seed if args.seed is None else args.seed
     target = run_output(args, scenario.name, seed)
+    drawer = FigureWorker() if not args.no_figure and can_fork() else None
+    try:
+        out, headline, elapsed = _simulate_and_write(args, scenario, seed, target, drawer)
+    except BaseException:
+        if drawer is not None:
+            drawer.close()
+        raise
+    report_run(args, console, headline, elapsed, out)
+    return 0
+
+
+def _simulate_and_write(args, scenario, seed: int, target, drawer):
+    """The run and its twin simulated, their files written; (directory, summary, seconds)."""
+    from inverse_qe.forking import ForkedTask, can_fork
+    from inverse_qe.model.bathtub import BathtubModel
+    from inverse_qe.results import summary, write_run
+    from inverse_qe.twin import simulate_twin, without_ai_spending
+
     started = time.perf_counter()
-    model = BathtubModel(scenario, seed=seed, weeks=args.weeks)
-    simulate(model, f"[bold]{scenario.name}[/] seed {seed}", quiet=args.quiet)
-    twin = None
-    if not args.no_twin:
-        # The same scenario and seed without AI spending: what AI spending did is the gap.
-        twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=args.weeks)
-        simulate(twin, f"[bold]{scenario.name}[/] seed {seed}, twin", quiet=args.quiet)
+    # The same scenario and seed without AI spending: what AI spending did is the gap.
+    # It shares nothing with the run, so it is simulated on the other core meanwhile.
+    alongside = (
+        ForkedTask(simulate_twin, scenario, seed, args.weeks)
+        if (not args.no_twin and can_fork())
+        else None
+    )
+    try:
+        model = BathtubModel(scenario, seed=seed, weeks=args.weeks)
+        label = f"[bold]{scenario.name}[/] seed {seed}"
+        simulate(model, label + (" (and its twin)" if alongside else ""), quiet=args.quiet)
+        twin = None
+        if alongside is not None:
+            twin = alongside.result()
+        elif not args.no_twin:
+            twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=args.weeks)
+            simulate(twin, f"{label}, twin", quiet=args.quiet)
+    except BaseException:
+        if alongside is not None:
+            alongside.cancel()
+        raise
     elapsed = time.perf_counter() - started
     headline = summary(model, twin)
     out = write_run(
@@ -192,12 +224,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             "flows": args.flows,
         },
         figure=not args.no_figure,
-        figure_in_background=True,
+        figure_in_background=drawer if drawer is not None else True,
         headline=headline,
         flow_detail=args.flows,
     )
-    report_run(args, console, headline, elapsed, out)
-    return 0
+    return out, headline, elapsed
 
 
 def simulate(model, label: str, *, quiet: bool = False) -> None:

@@ -12,10 +12,8 @@ half-written, and an existing one is never overwritten (unless ``force``).
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pandas as pd
 
 import inverse_qe
 from inverse_qe.errors import OutputExistsError
+from inverse_qe.forking import FigureError, FigureWorker, can_fork
 from inverse_qe.model.events import cascades
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
@@ -278,78 +277,6 @@ def write_tables(
             handle.write(json.dumps(event.to_dict(), default=_json_default) + "\n")
 
 
-class FigureError(RuntimeError):
-    """Drawing ``dashboard.png`` failed in its worker process (its traceback is the message)."""
-
-
-class _FigureWorker:
-    """``dashboard.png`` drawn in a forked process while the caller writes the other files.
-
-    The figure takes about as long as everything else written together and needs
-    only the time series and the summary, so on a second core it costs no wall
-    time. The child reports failure through a pipe; :meth:`wait` raises it as a
-    :class:`FigureError` so the run directory is never committed without its figure.
-    """
-
-    def __init__(self, frame: pd.DataFrame, headline: dict, path: Path) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_draw_child, args=(send, frame, headline, path, os.getpid()), daemon=True
-        )
-        with warnings.catch_warnings():
-            # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
-            # multi-threaded process may deadlock; OpenBLAS resets its pool in the child
-            # (pthread_atfork) and the child draws with matplotlib alone, on one thread.
-            warnings.filterwarnings(
-                "ignore", "This process .* is multi-threaded", DeprecationWarning
-            )
-            self._process.start()
-        send.close()  # the child holds the only sending end: EOF means it is gone
-
-    def wait(self) -> None:
-        """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
-        try:
-            failure = self._receive.recv()
-        except EOFError:
-            failure = "the figure worker ended without a word"
-        self._process.join()
-        self._receive.close()
-        if failure is None and self._process.exitcode == 0:
-            return
-        raise FigureError(
-            f"drawing dashboard.png failed (exit code {self._process.exitcode}):\n{failure}"
-        )
-
-
-def _draw_child(send, frame: pd.DataFrame, headline: dict, path: Path, parent: int) -> None:
-    import traceback
-
-    from inverse_qe.lifeline import bind_to
-
-    # A killed run must not leave its figure drawing on into a staging directory that
-    # the next run sweeps: the child dies with the run, as pool workers do.
-    bind_to(parent)
-    if os.getppid() != parent:  # the run died before the signal was set
-        return
-    try:
-        from inverse_qe.plots import dashboard
-
-        dashboard(frame, headline, path)
-    except BaseException:  # reported to the parent, which raises it
-        send.send(traceback.format_exc())
-        raise
-    send.send(None)
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
 def write_run_files(
     model,
     directory: Path,
@@ -357,7 +284,7 @@ def write_run_files(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
-    figure_in_background: bool = False,
+    figure_in_background: bool | FigureWorker = False,
     headline: dict | None = None,
     flow_detail: str = "full",
 ) -> None:
@@ -367,14 +294,19 @@ def write_run_files(
     run's own files carry the capex effect (a column, a summary block, a panel).
     With ``figure_in_background`` (and where processes can be forked), the
     dashboard is drawn in a worker process while the other files are written,
-    and waited for before returning. ``headline`` is the run's :func:`summary`
-    when the caller has it already.
+    and waited for before returning; a :class:`~inverse_qe.forking.FigureWorker`
+    started earlier (``inverse-qe run`` starts one before it simulates) is used
+    as is. ``headline`` is the run's :func:`summary` when the caller has it already.
     """
     headline = summary(model, twin) if headline is None else headline
     frame = timeseries(model, twin)  # once: the table, and the figure's data
     drawing = None
-    if figure and figure_in_background and _can_fork():
-        drawing = _FigureWorker(frame, headline, directory / "dashboard.png")
+    if figure and isinstance(figure_in_background, FigureWorker):
+        drawing = figure_in_background
+    elif figure and figure_in_background and can_fork():
+        drawing = FigureWorker()
+    if drawing is not None:
+        drawing.draw(frame, headline, directory / "dashboard.png")
     try:
         write_tables(model, directory, twin, flow_detail, frame)
         if twin is not None:
@@ -405,7 +337,7 @@ def write_run(
     twin=None,
     extra_manifest: dict | None = None,
     figure: bool = True,
-    figure_in_background: bool = False,
+    figure_in_background: bool | FigureWorker = False,
     headline: dict | None = None,
     flow_detail: str = "full",
     force: bool = False,
@@ -420,7 +352,7 @@ def write_run(
         twin: the run's twin without AI spending (see :mod:`inverse_qe.twin`), or None.
         figure: draw ``dashboard.png``.
         figure_in_background: draw it in a forked worker while the other files are
-            written (see :func:`write_run_files`).
+            written, or the worker to draw it with (see :func:`write_run_files`).
         headline: the run's :func:`summary`, if already computed.
         flow_detail: ``flows.csv`` with every flow (``full``) or per sector (``sector``).
         force: replace an existing directory of results (when ``out`` is a path).

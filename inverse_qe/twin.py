@@ -13,10 +13,13 @@ spending did to asset prices.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 
+from inverse_qe.model.recorder import Recording
 from inverse_qe.scenarios.schema import Scenario
 
 #: What "AI spending" means, in words, for outputs and docs.
@@ -61,6 +64,31 @@ def run_pair(scenario: Scenario, seed: int | None = None, weeks: int | None = No
     model = BathtubModel(scenario, seed=seed, weeks=weeks, **kwargs).run()
     twin = BathtubModel(without_ai_spending(scenario), seed=model.seed, weeks=weeks, **kwargs)
     return model, twin.run()
+
+
+@dataclass(frozen=True)
+class TwinRecord:
+    """What a finished twin leaves for its pair's outputs: its weekly series and calendar.
+
+    Read as a finished model is by :func:`capex_effect`, :func:`effect_summary`
+    and the results' time series (``recorder`` and ``dates``).
+    """
+
+    recorder: Recording
+    dates: list[date]
+    seed: int
+
+
+def simulate_twin(scenario: Scenario, seed: int, weeks: int | None = None) -> TwinRecord:
+    """Run the twin of ``scenario`` on ``seed`` and keep only what its outputs need.
+
+    ``inverse-qe run`` calls this in a forked process while it simulates the run
+    itself (:class:`inverse_qe.forking.ForkedTask`).
+    """
+    from inverse_qe.model.bathtub import BathtubModel
+
+    twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=weeks).run()
+    return TwinRecord(twin.recorder.frozen(), list(twin.dates), twin.seed)
 
 
 def capex_effect(model, twin) -> np.ndarray:

@@ -81,6 +81,16 @@ def test_run_killed_while_writing_leaves_only_what_the_next_run_sweeps(tmp_path)
     assert not (tmp_path / "crashes").exists()
 
 
+def test_run_killed_while_its_twin_and_figure_worker_run_leaves_no_process(tmp_path):
+    # A long run, so that both forked children (the dashboard's worker, waiting with
+    # matplotlib imported, and the twin, simulating) are alive together for a while.
+    process = _start(["run", "--weeks", "2000", "--quiet"], tmp_path)
+    children = lambda: len(psutil.Process(process.pid).children(recursive=True))  # noqa: E731
+    _wait_for(lambda: children() >= 2, process, 120, "figure worker and twin")
+    _kill_and_check_family(process, least=2)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 def test_compare_with_workers_killed_leaves_no_process(tmp_path):
     args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "52"]
     out = tmp_path / "exp"

@@ -113,3 +113,28 @@ class Recorder:
     def table(self) -> dict[str, np.ndarray]:
         """Every column over the weeks recorded so far."""
         return {c: self.series(c) for c in self.columns}
+
+    def frozen(self) -> Recording:
+        """The weeks recorded so far, detached from the model (small, and picklable)."""
+        return Recording(self.columns, self.data[: self.model.week + 1].copy())
+
+
+class Recording:
+    """A finished run's weekly series without its model, read as a :class:`Recorder` is.
+
+    What a twin simulated in another process sends back (a few hundred kB, where
+    the model with its agents and ledger would be several MB).
+    """
+
+    def __init__(self, columns: list[str], data: np.ndarray) -> None:
+        self.columns = list(columns)
+        self.index = {c: j for j, c in enumerate(self.columns)}
+        self.data = data
+
+    def series(self, name: str) -> np.ndarray:
+        """One column over the recorded weeks."""
+        return self.data[:, self.index[name]]
+
+    def table(self) -> dict[str, np.ndarray]:
+        """Every column over the recorded weeks."""
+        return {c: self.series(c) for c in self.columns}

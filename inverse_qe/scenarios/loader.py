@@ -46,6 +46,10 @@ class ScenarioError(UserError, ValueError):
         lines = "\n".join(f"  - {p}" for p in shown)
         super().__init__(f"invalid scenario {source}:\n{lines}")
 
+    def __reduce__(self):
+        # Rebuilt from its fields, so it crosses to another process (a forked twin) intact.
+        return (type(self), (self.source, self.problems))
+
 
 def builtin_names() -> list[str]:
     """Names of the scenarios shipped with the package."""

@@ -1,0 +1,196 @@
+"""Work forked onto the second core while the run goes on: the dashboard and the twin.
+
+``inverse-qe run`` is short (a few seconds) and most of it is not the
+simulation: importing the model (Mesa pulls in pandas, scipy and networkx),
+importing matplotlib, and drawing the dashboard. Two pieces of it need nothing
+from the rest until late, so they are forked onto the machine's other core:
+
+* :class:`FigureWorker` is forked as soon as the input is checked, before the
+  model is imported: the child imports matplotlib while the parent imports the
+  model and simulates, then waits for the time series and the summary, draws
+  ``dashboard.png`` and reports.
+* :class:`ForkedTask` runs one call in a child and hands back its (pickled)
+  result: the capex twin is simulated in one while the parent simulates the
+  run itself (the two share no state; the same seed gives the same numbers in
+  either process).
+
+Children import nothing of the model beyond what the parent had when it forked.
+A child reports failure through a pipe and the parent raises it (a run
+directory is never committed without its figure). A parent that ends early
+closes the pipes and its children exit; a parent that is killed takes them with
+it (:func:`inverse_qe.lifeline.bind_to`). Where processes cannot be forked
+(Windows), callers do the same work in-process (:func:`can_fork`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FigureError", "FigureWorker", "ForkedTask", "ForkedTaskError", "can_fork"]
+
+
+class ForkedTaskError(RuntimeError):
+    """A forked child failed (its traceback is the message)."""
+
+
+class FigureError(ForkedTaskError):
+    """Drawing ``dashboard.png`` failed in its worker process (its traceback is the message)."""
+
+
+def can_fork() -> bool:
+    """Whether this platform can fork a worker (POSIX; not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _start(target: Callable, *args: Any) -> multiprocessing.Process:
+    process = multiprocessing.get_context("fork").Process(
+        target=target, args=(*args, os.getpid()), daemon=True
+    )
+    with warnings.catch_warnings():
+        # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
+        # multi-threaded process may deadlock; OpenBLAS resets its pool in the child
+        # (pthread_atfork), and the child computes on one thread.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        process.start()
+    return process
+
+
+def _bound(parent: int) -> bool:
+    """Tie this child's life to ``parent``'s; False if the parent is already gone."""
+    from inverse_qe.lifeline import bind_to
+
+    # A killed run must not leave a child drawing on into a staging directory that the
+    # next run sweeps, or simulating for nobody: children die with the run.
+    bind_to(parent)
+    return os.getppid() == parent
+
+
+def _outcome(reports, process: multiprocessing.Process, error: type[ForkedTaskError], what: str):
+    """The child's report (a ``(ok, value)`` pair), joined; raise ``error`` on failure."""
+    try:
+        ok, value = reports.recv()
+    except EOFError:
+        ok, value = False, f"the worker ended without a word (exit code {process.exitcode})"
+    process.join()
+    reports.close()
+    if ok:
+        return value
+    raise error(f"{what} failed in its worker process:\n{value}")
+
+
+class ForkedTask:
+    """``function(*args)`` computed in a forked child; :meth:`result` returns it."""
+
+    def __init__(self, function: Callable, *args: Any) -> None:
+        self._reports, reports_out = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._process = _start(_task_child, reports_out, function, args)
+        reports_out.close()  # the child holds the only sending end: EOF means it is gone
+        self._name = getattr(function, "__name__", "a task")
+
+    def result(self) -> Any:
+        """Wait for the child; its return value, or the exception it raised.
+
+        The child's own exception is raised again here (with its traceback as a
+        note), so a user's mistake found in the child is reported as in-process;
+        one that cannot be sent back becomes :class:`ForkedTaskError`.
+        """
+        value = _outcome(self._reports, self._process, ForkedTaskError, self._name)
+        if isinstance(value, _Raised):
+            value.error.add_note(f"raised in a forked worker:\n{value.trace}")
+            raise value.error
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child if it is still running (the run ended without its result)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._reports.close()
+
+
+class _Raised:
+    """An exception a task raised, with its traceback's text (sent as a result)."""
+
+    def __init__(self, error: BaseException, trace: str) -> None:
+        self.error = error
+        self.trace = trace
+
+
+def _task_child(reports_out, function: Callable, args: tuple, parent: int) -> None:
+    import pickle
+    import traceback
+
+    if not _bound(parent):
+        return
+    try:
+        value = function(*args)
+    except Exception as error:
+        trace = traceback.format_exc()
+        try:  # sent as itself only if the parent can rebuild it
+            pickle.loads(pickle.dumps(error))
+        except Exception:
+            reports_out.send((False, trace))
+        else:
+            reports_out.send((True, _Raised(error, trace)))
+        return
+    except BaseException:  # interrupted: said as text, and the child ends as it was told
+        reports_out.send((False, traceback.format_exc()))
+        raise
+    reports_out.send((True, value))
+
+
+class FigureWorker:
+    """A forked process that imports the plotting code now and draws one dashboard later.
+
+    Use :meth:`draw` once with the data, then :meth:`wait`; or :meth:`close` to
+    send it away without a figure.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        jobs_in, self._jobs_out = context.Pipe(duplex=False)  # the child reads the job
+        self._reports, reports_out = context.Pipe(duplex=False)  # the child reports
+        self._process = _start(_figure_child, self._jobs_out, jobs_in, reports_out)
+        jobs_in.close()  # only the child reads jobs
+        reports_out.close()  # the child holds the only sending end: EOF means it is gone
+
+    def draw(self, frame: Any, headline: dict, path: Path) -> None:
+        """Hand the worker the time series, the summary and where to write the figure."""
+        self._jobs_out.send((frame, headline, Path(path)))
+        self._jobs_out.close()
+
+    def wait(self) -> None:
+        """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
+        _outcome(self._reports, self._process, FigureError, "drawing dashboard.png")
+
+    def close(self) -> None:
+        """Send the worker away without a figure (the run ended before it had data)."""
+        if not self._jobs_out.closed:
+            self._jobs_out.close()  # the child sees EOF and exits
+        self._process.join()
+        self._reports.close()
+
+
+def _figure_child(jobs_out, jobs_in, reports_out, parent: int) -> None:
+    import traceback
+
+    jobs_out.close()  # the parent's end: without closing it here, EOF never comes
+    if not _bound(parent):
+        return
+    try:
+        from inverse_qe.plots import dashboard  # the import this worker exists to hide
+
+        try:
+            frame, headline, path = jobs_in.recv()
+        except EOFError:  # the run ended without results: nothing to draw
+            return
+        dashboard(frame, headline, path)
+    except BaseException:  # reported to the parent, which raises it
+        reports_out.send((False, traceback.format_exc()))
+        raise
+    reports_out.send((True, None))
