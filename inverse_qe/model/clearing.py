@@ -224,7 +224,7 @@ def _record_forced_sales(
     amounts = row_sums(rows)
     all_causes = model.causes.causes_for(sold, week)
     seller, asset = np.nonzero(sold)
-    reason_of = [str(r) for r in reasons[sellers].tolist()]
+    reason_of = reasons[sellers]
     ids = log.add_forced_sales(
         model.ledger,
         week,
@@ -237,8 +237,11 @@ def _record_forced_sales(
         (margin_terms[0][sellers], margin_terms[1][sellers]),
     )
     totals = model.forced_by_reason
-    for reason, amount in zip(reason_of, amounts.tolist(), strict=True):
-        totals[reason] = totals.get(reason, 0.0) + amount
+    names, first = np.unique(reason_of, return_index=True)
+    for reason in names[np.argsort(first)].tolist():  # new reasons in order of appearance
+        # Added one sale at a time, in order (a cumulative sum adds left to right).
+        these = amounts[reason_of == reason]
+        totals[reason] = float(np.cumsum(np.r_[totals.get(reason, 0.0), these])[-1])
     model.causes.remember(ids, sold, amounts, week)
 
 

@@ -211,7 +211,7 @@ class EventLog:
         ledger,
         week: int,
         holders: np.ndarray,
-        reasons: list[str],
+        reasons: np.ndarray,
         amounts: np.ndarray,
         causes: list[tuple[int, ...]],
         by_asset: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -224,7 +224,7 @@ class EventLog:
             ledger: the ledger whose rows and assets the indices refer to.
             week: the week of the round.
             holders: ledger rows of the sellers.
-            reasons: each sale's reason (``margin``, ``redemption``, ...).
+            reasons: each sale's reason (``margin``, ``redemption``, ...), an array of str.
             amounts: US$bn each sold.
             causes: the ids of each sale's causes (shared by its margin call).
             by_asset: (seller position, asset index, US$bn) of every non-zero sale.
@@ -235,9 +235,11 @@ class EventLog:
             The forced sales' ids.
         """
         self._name_rows(ledger)
-        n = len(reasons)
-        codes = np.array([self._reason_code(r) for r in reasons], dtype=np.int8)
-        is_margin = np.array([r == "margin" for r in reasons], dtype=bool)
+        reasons = np.asarray(reasons, dtype=str)
+        n = reasons.size
+        names, which = np.unique(reasons, return_inverse=True)
+        codes = np.array([self._reason_code(str(r)) for r in names], dtype=np.int8)[which]
+        is_margin = reasons == "margin"
         # ids in order of occurrence: a margin call, then its sale
         sale_ids = self._next + np.cumsum(1 + is_margin) - 1
         first_sale = self._sales.size
