@@ -59,13 +59,23 @@ class ScenarioSource:
         return tomllib.loads(self.text)
 
     def scenario(self, overrides: tuple[str, ...] | list[str] = ()):
-        """The validated scenario with ``field.path=value`` overrides applied."""
-        from inverse_qe.scenarios.loader import apply_override, validate
+        """The validated scenario with ``field.path=value`` overrides applied.
 
-        data = self.data()
-        for assignment in overrides:
-            data = apply_override(self.label, data, assignment)
-        return validate(self.label, data)
+        Kept per process for the runs that follow (scenarios are frozen models): a
+        worker runs the same few scenarios for many seeds, and parsing and validating
+        the TOML each time was a quarter of a run's overhead.
+        """
+        return _validated(self.label, self.text, tuple(overrides))
+
+
+@functools.lru_cache(maxsize=64)
+def _validated(label: str, text: str, overrides: tuple[str, ...]):
+    from inverse_qe.scenarios.loader import apply_override, validate
+
+    data = tomllib.loads(text)
+    for assignment in overrides:
+        data = apply_override(label, data, assignment)
+    return validate(label, data)
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,7 @@ class FlowLog:
         # In booking order: (store, first row, end row, week, kind, what a trade batch
         # needs to read back: (first clearing account, prices, selling), else None)
         self._batches: list[tuple[_Columns, int, int, int, int, tuple | None]] = []
+        self._layout_cache: tuple[int, dict] | None = None
 
     def kind_id(self, kind: str) -> int:
         """The integer code of a flow kind, registering it on first use."""
@@ -205,57 +206,102 @@ class FlowLog:
         self.size += 2 * n
 
     def column(self, name: str) -> np.ndarray:
-        """One column's values, one per flow, in booking order."""
+        """One column's values, one per flow, in booking order.
+
+        Gathered with index arrays built once per state of the log (:meth:`_layout`),
+        not batch by batch: a run books tens of thousands of batches.
+        """
         dtype = dict(self._columns)[name]
         if name in ("week", "kind"):
-            per_batch = [batch[3 if name == "week" else 4] for batch in self._batches]
-            flows = [
-                (end - start) * (1 if trade is None else 2)
-                for _, start, end, _, _, trade in self._batches
-            ]
-            return np.repeat(np.array(per_batch, dtype), np.array(flows, np.int64))
-        stores = {}
-
-        def stored(store: _Columns, column: str) -> np.ndarray:
-            if (id(store), column) not in stores:
-                stores[id(store), column] = store.column(column)
-            return stores[id(store), column]
-
+            per_batch = np.array([b[3 if name == "week" else 4] for b in self._batches], dtype)
+            flows = [(b[2] - b[1]) * (1 if b[5] is None else 2) for b in self._batches]
+            return np.repeat(per_batch, np.array(flows, np.int64))
+        layout = self._layout()
         out = np.empty(self.size, dtype)
-        written = 0
-        for store, start, end, _, _, trade in self._batches:
-            n = end - start
-            if trade is None:
-                if store is self._payments and name in ("instrument", "units"):
-                    out[written : written + n] = CASH if name == "instrument" else 0.0
-                else:
-                    out[written : written + n] = stored(store, name)[start:end]
-                written += n
+        # Payments and other flows: one stored row per flow.
+        for store, (dest, rows) in (
+            (self._payments, layout["payments"]),
+            (self._others, layout["others"]),
+        ):
+            if dest.size == 0:
                 continue
-            market, prices, selling = trade
-            holder_leg = out[written : written + n]
-            market_leg = out[written + n : written + 2 * n]
+            if store is self._payments and name in ("instrument", "units"):
+                out[dest] = CASH if name == "instrument" else 0.0
+            else:
+                out[dest] = store.column(name)[rows]
+        # Trades: one stored row, two flows (the holder's leg, then the market's).
+        holder_leg, market_leg, rows, batch = layout["trades"]
+        if rows.size:
+            trades = self._trades
+            asset = trades.column("asset")[rows]
             if name == "amount":
-                value = (
-                    stored(store, "units")[start:end] * prices[stored(store, "asset")[start:end]]
-                )
-                holder_leg[:] = value
-                market_leg[:] = value
+                # units x the batch's clearing price: the product the ledger settled with
+                value = trades.column("units")[rows] * layout["prices"][batch, asset]
+                out[holder_leg] = value
+                out[market_leg] = value
             elif name in ("source", "target"):
-                holder = stored(store, "holder")[start:end]
-                account = market + stored(store, "asset")[start:end].astype(np.int32)
-                holder_leg[:], market_leg[:] = (
+                holder = trades.column("holder")[rows]
+                account = layout["markets"][batch] + asset.astype(np.int32)
+                out[holder_leg], out[market_leg] = (
                     (holder, account) if name == "source" else (account, holder)
                 )
             else:
                 # the asset moves on the seller's leg out and the market's leg back
-                securities, cash = (holder_leg, market_leg) if selling else (market_leg, holder_leg)
-                securities[:] = stored(store, "asset" if name == "instrument" else "units")[
-                    start:end
-                ]
-                cash[:] = CASH if name == "instrument" else 0.0
-            written += 2 * n
+                selling = layout["selling"][batch]
+                securities = np.where(selling, holder_leg, market_leg)
+                cash = np.where(selling, market_leg, holder_leg)
+                out[securities] = asset if name == "instrument" else trades.column("units")[rows]
+                out[cash] = CASH if name == "instrument" else 0.0
         return out
+
+    #: Logs up to this many flows keep their layout between calls (a few MB at most);
+    #: larger ones rebuild it per call rather than hold index arrays beside the log.
+    CACHED_LAYOUT_FLOWS = 1 << 22
+
+    def _layout(self) -> dict:
+        """Where each stored row's flows go in booking order (cached until the next batch)."""
+        if self._layout_cache is not None and self._layout_cache[0] == len(self._batches):
+            return self._layout_cache[1]
+        batches = self._batches
+        starts = np.array([b[1] for b in batches], np.int64)
+        ends = np.array([b[2] for b in batches], np.int64)
+        rows = ends - starts
+        is_trade = np.array([b[5] is not None for b in batches], bool)
+        flows = np.where(is_trade, 2 * rows, rows)
+        offsets = np.cumsum(flows) - flows  # each batch's first flow
+        index = np.int32 if self.size < 2**31 else np.int64
+        layout: dict = {}
+
+        def spread(which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            # every stored row of the chosen batches: (its batch, its row, its place in the batch)
+            n = rows[which]
+            batch = np.repeat(np.flatnonzero(which).astype(index), n)
+            within = np.arange(n.sum(), dtype=index) - np.repeat(
+                (np.cumsum(n) - n).astype(index), n
+            )
+            return batch, (starts[batch] + within).astype(index), within
+
+        for key, store in (("payments", self._payments), ("others", self._others)):
+            mine = np.array([b[0] is store for b in batches], bool)
+            batch, stored_rows, within = spread(mine)
+            layout[key] = (offsets[batch] + within, stored_rows)
+        batch, stored_rows, within = spread(is_trade)
+        trade_batches = np.flatnonzero(is_trade)
+        number = np.full(len(batches), -1, np.int64)  # a batch's place among the trade batches
+        number[trade_batches] = np.arange(trade_batches.size)
+        holder_leg = offsets[batch] + within
+        layout["trades"] = (holder_leg, holder_leg + rows[batch], stored_rows, number[batch])
+        trade_info = [batches[i][5] for i in trade_batches]
+        n_assets = max((t[1].size for t in trade_info), default=0)
+        prices = np.zeros((len(trade_info), n_assets))
+        for i, (_, batch_prices, _) in enumerate(trade_info):
+            prices[i, : batch_prices.size] = batch_prices
+        layout["prices"] = prices
+        layout["markets"] = np.array([t[0] for t in trade_info], np.int32)
+        layout["selling"] = np.array([t[2] for t in trade_info], bool)
+        if self.size <= self.CACHED_LAYOUT_FLOWS:
+            self._layout_cache = (len(batches), layout)
+        return layout
 
 
 class Ledger:
