@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 #: Version of the per-run file layout (bump when the metadata changes shape).
@@ -265,20 +266,26 @@ def execute_run(spec: RunSpec) -> RunOutcome:
 
         scenario = spec.source.scenario(spec.overrides)
         model = BathtubModel(scenario, seed=spec.seed, weeks=spec.weeks).run()
-        frame = results.timeseries(model)
+        # The weekly table as results.timeseries() gives it (week, date, the series),
+        # built straight from the recorder's arrays: no DataFrame on the way.
+        series = model.recorder.table()
+        rows = len(series["week"])
+        columns = {"week": series["week"].astype(np.int64)}
+        columns["date"] = [d.isoformat() for d in model.dates[:rows]]
+        columns.update((k, v) for k, v in series.items() if k != "week")
         summary = _json_safe(results.summary(model))
-        last, first = frame.iloc[-1], frame.iloc[0]
-        final = {str(k): v for k, v in last.items() if k != "date"}
-        final.update({f"initial_{c}": first[c] for c in ("risk_asset_value", "water_level")})
-        final["initial_dry_powder"] = first["dry_powder"]
+        final = {k: v[-1].item() for k, v in columns.items() if k != "date"}
+        final.update(
+            {f"initial_{c}": columns[c][0].item() for c in ("risk_asset_value", "water_level")}
+        )
+        final["initial_dry_powder"] = columns["dry_powder"][0].item()
         metrics = headline_metrics(summary, final)
         elapsed = time.perf_counter() - started
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        table = table.append_column("run_id", pa.array([spec.run_id] * len(frame), pa.string()))
+        table = pa.table({**columns, "run_id": pa.array([spec.run_id] * rows, pa.string())})
         metadata = {
             "format": FORMAT,
             **spec.describe(),
-            "rows": len(frame),
+            "rows": rows,
             "summary": summary,
             "metrics": _json_safe(metrics),
             "elapsed": elapsed,
