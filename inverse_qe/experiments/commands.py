@@ -233,14 +233,6 @@ def _execution(args: argparse.Namespace) -> dict:
     }
 
 
-def _start_workers_early(args: argparse.Namespace) -> None:
-    """The pool's forkserver importing what runs need while this command imports the rest."""
-    from inverse_qe.experiments.warmup import start_pool_server
-
-    if args.workers is None or args.workers >= 1:  # a bad count is reported later, clearly
-        start_pool_server(args.workers, args.scheduler)
-
-
 def _guard(function):
     """Run an experiment; after Ctrl-C or SIGTERM, say how to continue (then stop as asked)."""
     try:
@@ -255,7 +247,6 @@ def _guard(function):
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe compare A B [C ...]``."""
-    _start_workers_early(args)
     from inverse_qe.experiments.comparison import compare, print_comparison
 
     result = _guard(
@@ -277,7 +268,6 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe sweep SCENARIO --vary ...``."""
-    _start_workers_early(args)
     from inverse_qe.experiments import metrics
     from inverse_qe.experiments.sweeps import print_sweep, sweep
 
@@ -312,7 +302,6 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_multiplier(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe multiplier SCENARIO``."""
-    _start_workers_early(args)
     from inverse_qe.experiments.capex_multiplier import multiplier, print_multiplier
 
     result = _guard(
@@ -340,7 +329,6 @@ def cmd_multiplier(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_regime(args: argparse.Namespace, console: Console) -> int:
     """``inverse-qe regime SCENARIO``."""
-    _start_workers_early(args)
     from inverse_qe.experiments.regime_map import print_regime, regime
 
     result = _guard(

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from inverse_qe.experiments.store import ExperimentError
-from inverse_qe.experiments.warmup import FORKSERVER_PRELOAD, default_workers
 
 
 class InProcessExecutor(Executor):
@@ -55,6 +54,23 @@ class ExecutorInfo:
     parallelism: int
     description: str
     restart: Callable[[], Executor] | None = None  # a fresh pool after a worker died
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+#: Imported by the forkserver before it forks workers (``__main__`` is the default);
+#: ``worker`` makes them warm: a run's imports are done once, in the forkserver.
+FORKSERVER_PRELOAD = [
+    "__main__",
+    "inverse_qe.experiments._forkserver",
+    "inverse_qe.experiments.worker",
+]
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
