@@ -122,8 +122,8 @@ class Recorder:
 class Recording:
     """A finished run's weekly series without its model, read as a :class:`Recorder` is.
 
-    What a twin simulated in another process sends back (a few hundred kB, where
-    the model with its agents and ledger would be several MB).
+    What a twin simulated in another process sends back (about 40 kB pickled, where
+    the recorder with its model, agents and ledger would be about 1.4 MB).
     """
 
     def __init__(self, columns: list[str], data: np.ndarray) -> None:
