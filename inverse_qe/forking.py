@@ -62,7 +62,14 @@ def _start(target: Callable, *args: Any) -> multiprocessing.Process:
 
 def _bound(parent: int) -> bool:
     """Tie this child's life to ``parent``'s; False if the parent is already gone."""
+    import signal
+
     from inverse_qe.lifeline import bind_to
+
+    # Ctrl-C reaches the terminal's whole process group. The run answers it (it closes
+    # or cancels its children and says it was interrupted); a child answering too
+    # would only print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # A killed run must not leave a child drawing on into a staging directory that the
     # next run sweeps, or simulating for nobody: children die with the run.

@@ -91,6 +91,31 @@ def test_run_killed_while_its_twin_and_figure_worker_run_leaves_no_process(tmp_p
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_ctrl_c_during_a_run_is_answered_once_by_the_run_not_by_its_children(tmp_path):
+    # Ctrl-C goes to the terminal's whole process group: the run and its two children.
+    env = {**os.environ, "MPLCONFIGDIR": MPL_CONFIG, "INVERSE_QE_CRASH_DIR": str(tmp_path / "c")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inverse_qe.cli", "run", "--weeks", "2000", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    children = lambda: psutil.Process(process.pid).children(recursive=True)  # noqa: E731
+    _wait_for(lambda: len(children()) >= 2, process, 120, "figure worker and twin")
+    family = children()
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    _, alive = psutil.wait_procs(family, timeout=15)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr, stderr
+    assert "interrupted" in stderr
+    assert not [p for p in alive if p.is_running()], "a child outlived the interrupted run"
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 def test_compare_with_workers_killed_leaves_no_process(tmp_path):
     args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "52"]
     out = tmp_path / "exp"
