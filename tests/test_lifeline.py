@@ -91,12 +91,14 @@ def test_run_killed_while_its_twin_and_figure_worker_run_leaves_no_process(tmp_p
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_ctrl_c_during_a_run_is_answered_once_by_the_run_not_by_its_children(tmp_path):
-    # Ctrl-C goes to the terminal's whole process group: the run and its two children.
-    env = {**os.environ, "MPLCONFIGDIR": MPL_CONFIG, "INVERSE_QE_CRASH_DIR": str(tmp_path / "c")}
+def _interrupt_group(args: list[str], cwd: Path, least: int, ready=None) -> str:
+    """Start a command in its own process group, Ctrl-C the group once ``least``
+    children run and ``ready()`` holds (a terminal sends it to all of them), and
+    check what is left."""
+    env = {**os.environ, "MPLCONFIGDIR": MPL_CONFIG, "INVERSE_QE_CRASH_DIR": str(cwd / "c")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "inverse_qe.cli", "run", "--weeks", "2000", "--quiet"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "inverse_qe.cli", *args],
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -104,16 +106,37 @@ def test_ctrl_c_during_a_run_is_answered_once_by_the_run_not_by_its_children(tmp
         start_new_session=True,
     )
     children = lambda: psutil.Process(process.pid).children(recursive=True)  # noqa: E731
-    _wait_for(lambda: len(children()) >= 2, process, 120, "figure worker and twin")
+    _wait_for(lambda: len(children()) >= least, process, 120, f"{least} child processes")
+    if ready is not None:
+        _wait_for(ready, process, 120, "the moment to interrupt")
     family = children()
     os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=90)
     _, alive = psutil.wait_procs(family, timeout=15)
-    assert process.returncode == 130
+    assert process.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert "interrupted" in stderr
-    assert not [p for p in alive if p.is_running()], "a child outlived the interrupted run"
+    assert not [p for p in alive if p.is_running()], "a child outlived the interrupted command"
+    return stderr
+
+
+def test_ctrl_c_during_a_run_is_answered_once_by_the_run_not_by_its_children(tmp_path):
+    # The run's two children: the dashboard's worker and the twin.
+    _interrupt_group(["run", "--weeks", "2000", "--quiet"], tmp_path, least=2)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.parametrize(
+    "executor",
+    [["--workers", "2"], ["--workers", "2", "--scheduler", "local"]],
+    ids=["pool", "dask"],
+)
+def test_ctrl_c_during_an_experiment_is_answered_once_by_the_command(tmp_path, executor):
+    command = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "200", "--out", "x"]
+    # Once runs are being stored: the workers are up and busy.
+    stored = lambda: len(list((tmp_path / "x" / "runs").glob("*.parquet"))) >= 2  # noqa: E731
+    stderr = _interrupt_group([*command, *executor], tmp_path, least=2, ready=stored)
+    assert "--resume" in stderr
 
 
 def test_compare_with_workers_killed_leaves_no_process(tmp_path):

@@ -3,8 +3,14 @@
 Preloaded by the process pool's forkserver (so every worker forked from it starts
 with them) and by Dask workers (``preload``); a run then pays only for its
 simulation, not for importing pandas, pyarrow, Mesa and the model again. Also pins
-BLAS to one thread (see :mod:`inverse_qe.threads`).
+BLAS to one thread (see :mod:`inverse_qe.threads`), and leaves Ctrl-C to the
+command: it reaches the terminal's whole process group, and the command answers it
+(it stops its pool or cluster and says how to resume), so a worker answering too
+would only print a traceback of its own.
 """
+
+import signal
+import threading
 
 import pyarrow
 import pyarrow.parquet  # noqa: F401
@@ -17,9 +23,20 @@ from inverse_qe.threads import pin_blas_threads
 pin_blas_threads()
 
 
+def _leave_ctrl_c_to_the_command() -> None:
+    if threading.current_thread() is threading.main_thread():  # only there can it be set
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def start(parent: int) -> None:
-    """A pool worker's initializer: die with the command, one BLAS thread."""
+    """A pool worker's initializer: die with the command, one BLAS thread, no Ctrl-C."""
     from inverse_qe.lifeline import bind_to
 
     bind_to(parent)
     pin_blas_threads()
+    _leave_ctrl_c_to_the_command()
+
+
+def dask_setup(worker) -> None:
+    """Dask's hook for a preloaded module, in each worker process: no Ctrl-C there either."""
+    _leave_ctrl_c_to_the_command()
