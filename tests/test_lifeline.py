@@ -96,8 +96,14 @@ def _interrupt_group(args: list[str], cwd: Path, least: int, ready=None) -> str:
     children run and ``ready()`` holds (a terminal sends it to all of them), and
     check what is left."""
     env = {**os.environ, "MPLCONFIGDIR": MPL_CONFIG, "INVERSE_QE_CRASH_DIR": str(cwd / "c")}
+    # As from a terminal: a command started in the background of a script (as CI may
+    # be) inherits Ctrl-C ignored, and Python then leaves it ignored.
+    with_ctrl_c = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " runpy.run_module('inverse_qe.cli', run_name='__main__')"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "inverse_qe.cli", *args],
+        [sys.executable, "-c", with_ctrl_c, *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
