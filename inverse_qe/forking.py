@@ -25,7 +25,10 @@ it (:func:`inverse_qe.lifeline.bind_to`). Where processes cannot be forked
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
+import signal
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -51,19 +54,27 @@ def _start(target: Callable, *args: Any) -> multiprocessing.Process:
     process = multiprocessing.get_context("fork").Process(
         target=target, args=(*args, os.getpid()), daemon=True
     )
-    with warnings.catch_warnings():
-        # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking a
-        # multi-threaded process may deadlock; OpenBLAS resets its pool in the child
-        # (pthread_atfork), and the child computes on one thread.
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        process.start()
+    # The child is born deaf to Ctrl-C (see _bound): set around the fork, not only in
+    # the child, so that a Ctrl-C in the child's first instants is not answered either.
+    deaf = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
+    try:
+        with warnings.catch_warnings():
+            # numpy's OpenBLAS keeps an idle thread, which makes Python warn that forking
+            # a multi-threaded process may deadlock; OpenBLAS resets its pool in the
+            # child (pthread_atfork), and the child computes on one thread.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            process.start()
+    finally:
+        if deaf:  # (None: a handler set outside Python, which cannot be put back)
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
     return process
 
 
 def _bound(parent: int) -> bool:
     """Tie this child's life to ``parent``'s; False if the parent is already gone."""
-    import signal
-
     from inverse_qe.lifeline import bind_to
 
     # Ctrl-C reaches the terminal's whole process group. The run answers it (it closes
@@ -165,6 +176,12 @@ class FigureWorker:
         self._process = _start(_figure_child, self._jobs_out, jobs_in, reports_out)
         jobs_in.close()  # only the child reads jobs
         reports_out.close()  # the child holds the only sending end: EOF means it is gone
+        # A process forked after this one (the twin) must not hold the job pipe open:
+        # a run that stops early closes its end, and the worker exits on that EOF.
+        multiprocessing.util.register_after_fork(self, FigureWorker._close_in_child)
+
+    def _close_in_child(self) -> None:
+        self._jobs_out.close()
 
     def draw(self, frame: Any, headline: dict, path: Path) -> None:
         """Hand the worker the time series, the summary and where to write the figure."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -300,6 +301,35 @@ def test_a_failed_figure_stops_the_run_and_leaves_no_directory(tmp_path, monkeyp
     assert "drawing dashboard.png failed" in capsys.readouterr().err
     (saved,) = (tmp_path / "crashes").iterdir()
     assert "ValueError: no ink" in saved.read_text()
+
+
+def test_a_mistake_found_while_simulating_ends_the_run_and_its_forked_children(
+    tmp_path, monkeypatch, capsys
+):
+    """The figure's worker and the twin are forked before the model is built: a user
+    mistake found then is still exit 2, and neither child outlives the run."""
+    import psutil
+
+    from inverse_qe.model import bathtub
+    from inverse_qe.scenarios.loader import ScenarioError
+
+    here, build = os.getpid(), bathtub.BathtubModel.__init__
+
+    def refuse_here(self, *args, **kwargs):
+        # Only in this process: the forked twin goes on simulating (5,000 weeks, several
+        # seconds) unless the run stops it.
+        if os.getpid() == here:
+            raise ScenarioError("my.toml", ["hedge_funds.equity: more than the market holds"])
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(bathtub.BathtubModel, "__init__", refuse_here)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    assert main(["run", "--weeks", "5000", "--out", str(tmp_path / "o")]) == 2
+    assert "hedge_funds.equity" in capsys.readouterr().err
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    _, alive = psutil.wait_procs(left, timeout=3)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    assert not (tmp_path / "o").exists()
 
 
 def test_flows_per_sector_keep_the_totals_and_the_watch_list(tmp_path):
