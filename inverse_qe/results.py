@@ -32,21 +32,28 @@ from inverse_qe.watchlist import watch_list
 __all__ = ["FigureError", "OutputExistsError", "write_run", "write_run_files"]
 
 
-def timeseries(model, twin=None) -> pd.DataFrame:
-    """One row per week: the headline series of DESIGN §10.
+def timeseries_columns(model, twin=None) -> dict[str, Any]:
+    """One row per week: the headline series of DESIGN §10, as columns.
 
-    With the run's ``twin`` (the same scenario and seed without AI spending), a
-    ``capex_effect`` column: risk-asset value minus the twin's, US$bn.
+    ``week``, ``date``, then the recorder's series; with the run's ``twin`` (the
+    same scenario and seed without AI spending), a ``capex_effect`` column after
+    ``risk_asset_value``: risk-asset value minus the twin's, US$bn.
     """
     table = model.recorder.table()
-    frame = pd.DataFrame(table)
-    frame["week"] = frame["week"].astype(int)
-    frame.insert(1, "date", [d.isoformat() for d in model.dates[: len(frame)]])
-    if twin is not None:
-        frame.insert(
-            frame.columns.get_loc("risk_asset_value") + 1, "capex_effect", capex_effect(model, twin)
-        )
-    return frame
+    rows = len(table["week"])
+    columns: dict[str, Any] = {"week": table["week"].astype(np.int64)}
+    columns["date"] = [d.isoformat() for d in model.dates[:rows]]
+    for name, values in table.items():
+        if name != "week":
+            columns[name] = values
+        if name == "risk_asset_value" and twin is not None:
+            columns["capex_effect"] = capex_effect(model, twin)
+    return columns
+
+
+def timeseries(model, twin=None) -> pd.DataFrame:
+    """:func:`timeseries_columns` as a table."""
+    return pd.DataFrame(timeseries_columns(model, twin))
 
 
 #: ``--flows`` choices: every flow, or the hedge funds' flows summed per sector.

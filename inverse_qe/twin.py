@@ -76,7 +76,6 @@ class TwinRecord:
 
     recorder: Recording
     dates: list[date]
-    seed: int
 
 
 def simulate_twin(scenario: Scenario, seed: int, weeks: int | None = None) -> TwinRecord:
@@ -88,7 +87,7 @@ def simulate_twin(scenario: Scenario, seed: int, weeks: int | None = None) -> Tw
     from inverse_qe.model.bathtub import BathtubModel
 
     twin = BathtubModel(without_ai_spending(scenario), seed=seed, weeks=weeks).run()
-    return TwinRecord(twin.recorder.frozen(), list(twin.dates), twin.seed)
+    return TwinRecord(twin.recorder.frozen(), list(twin.dates))
 
 
 def capex_effect(model, twin) -> np.ndarray:

@@ -44,7 +44,7 @@ def test_the_twin_simulated_in_a_child_is_the_twin_simulated_here():
     scenario = load("dry_powder_exhaustion", [])
     forked = ForkedTask(simulate_twin, scenario, 7, 26).result()
     here = BathtubModel(without_ai_spending(scenario), seed=7, weeks=26).run()
-    assert forked.seed == 7 and forked.dates == list(here.dates)
+    assert forked.dates == list(here.dates)
     table = here.recorder.table()
     assert forked.recorder.columns == list(table)
     for column, values in table.items():

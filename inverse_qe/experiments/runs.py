@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tomli_w
 
 #: Version of the per-run file layout (bump when the metadata changes shape).
@@ -266,13 +265,9 @@ def execute_run(spec: RunSpec) -> RunOutcome:
 
         scenario = spec.source.scenario(spec.overrides)
         model = BathtubModel(scenario, seed=spec.seed, weeks=spec.weeks).run()
-        # The weekly table as results.timeseries() gives it (week, date, the series),
-        # built straight from the recorder's arrays: no DataFrame on the way.
-        series = model.recorder.table()
-        rows = len(series["week"])
-        columns = {"week": series["week"].astype(np.int64)}
-        columns["date"] = [d.isoformat() for d in model.dates[:rows]]
-        columns.update((k, v) for k, v in series.items() if k != "week")
+        # The weekly table straight from the recorder's arrays: no DataFrame on the way.
+        columns = results.timeseries_columns(model)
+        rows = len(columns["week"])
         summary = _json_safe(results.summary(model))
         final = {k: v[-1].item() for k, v in columns.items() if k != "date"}
         final.update(

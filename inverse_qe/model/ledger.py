@@ -212,11 +212,9 @@ class FlowLog:
         not batch by batch: a run books tens of thousands of batches.
         """
         dtype = dict(self._columns)[name]
-        if name in ("week", "kind"):
-            per_batch = np.array([b[3 if name == "week" else 4] for b in self._batches], dtype)
-            flows = [(b[2] - b[1]) * (1 if b[5] is None else 2) for b in self._batches]
-            return np.repeat(per_batch, np.array(flows, np.int64))
         layout = self._layout()
+        if name in ("week", "kind"):  # kept once per batch
+            return np.repeat(layout[name].astype(dtype), layout["flows"])
         out = np.empty(self.size, dtype)
         # Payments and other flows: one stored row per flow.
         for store, (dest, rows) in (
@@ -270,7 +268,11 @@ class FlowLog:
         flows = np.where(is_trade, 2 * rows, rows)
         offsets = np.cumsum(flows) - flows  # each batch's first flow
         index = np.int32 if self.size < 2**31 else np.int64
-        layout: dict = {}
+        layout: dict = {
+            "flows": flows,
+            "week": np.array([b[3] for b in batches], np.int64),
+            "kind": np.array([b[4] for b in batches], np.int64),
+        }
 
         def spread(which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             # every stored row of the chosen batches: (its batch, its row, its place in the batch)
