@@ -557,6 +557,12 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
         {
             "mean_exhaustion_week": exhaustion,
             "share_of_seeds_exhausted": share,
+            "earliest_exhaustion_week": min(
+                (a.exhausted_week for a in full if a.exhausted_week is not None), default=None
+            ),
+            "latest_exhaustion_week": max(
+                (a.exhausted_week for a in full if a.exhausted_week is not None), default=None
+            ),
             "mean_funders_exhaustion_week": funders,
             "share_of_seeds_funders_exhausted": funders_share,
             "peak_week_of_mean_gap": peak,
