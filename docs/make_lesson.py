@@ -230,20 +230,23 @@ US$250bn a year toward US$1tn.
 
 ![the full cycle, seed {CYCLE_SEED}](images/teaching/dashboard_full_cycle.png)
 
-The panel "What AI spending did" rises for almost three years, to
-{usd(float(cycle_gap[cycle_peak]))} above the twin in week {cycle_peak}: the
-hyperscalers first pay out of their own cash piles (gone in week
-{c["funders_exhausted_week"]}), then investors with dry powder buy their bonds,
-and the money comes back. Investors' net liquidity runs out in week
-{c["dry_powder_exhausted_week"]}; from then on each dollar is raised by selling,
+The panel "What AI spending did" rises for {cycle_peak / 52:.1f} years, to
+{usd(float(cycle_gap[cycle_peak]))} above the twin in week {cycle_peak}: capex is
+paid out of the hyperscalers' cash piles and out of dry powder that buys their
+bonds, and the money comes back. Investors' net liquidity runs out in week
+{c["dry_powder_exhausted_week"]} (the hyperscalers' own idle cash in week
+{c["funders_exhausted_week"]}); from then on each dollar is raised by selling,
 and the gap falls{
         f", below zero from week {ce['turned_negative_week']}"
         if ce["turned_negative_week"] is not None
         else ""
     }, to {signed(ce["risk_asset_value_gap"])} at the end. The same spending was a
-stimulus while dry powder lasted and a drain after it. On this seed the peak
-and the exhaustion come close together; over many seeds the peak comes on
-average earlier (docs/validation.md, fact 10).
+stimulus while dry powder lasted and a drain after it. When it ran out is an
+outcome, not a date: this central bank does what the Fed did in 2024-25 (rates
+at 5.25-5.50% and runoff, cuts from September 2024, runoff ended in December
+2025), and each seed's news moves the week. Over many seeds the mean effect
+peaks as the first seeds run out, a little before the average exhaustion week
+(docs/validation.md, fact 10).
 
 ## 4. Warsh against pivot (10 minutes)
 

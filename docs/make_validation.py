@@ -69,6 +69,16 @@ PARAMETERS = {
 PARTIAL = DOCS / "validation.partial.json"
 
 
+def _weeks_from(offset: int | None) -> str:
+    """``3 weeks before``, ``in the week of``, ``2 weeks after``."""
+    if offset is None:
+        return "(no seed ran out) at"
+    if offset == 0:
+        return "in the week of"
+    n = abs(offset)
+    return f"{n} week{'s' if n > 1 else ''} {'before' if offset < 0 else 'after'}"
+
+
 def model_version() -> str:
     """The model's code and built-in scenarios, hashed.
 
@@ -237,9 +247,11 @@ def write_markdown(data: dict, out: Path) -> None:
         f" liquidity runs out in week {d['10']['mean_exhaustion_week']:.0f} on average (in"
         f" {d['10']['share_of_seeds_exhausted']:.0%} of seeds, between weeks"
         f" {d['10']['earliest_exhaustion_week']} and {d['10']['latest_exhaustion_week']}), the"
-        f" funders' own idle cash in week {d['10']['mean_funders_exhaustion_week']:.0f}. The"
-        " mean effect turns down as the first seeds run out, so its peak comes before the"
-        " mean exhaustion week:"
+        f" funders' own idle cash in week {d['10']['mean_funders_exhaustion_week']:.0f}. Set"
+        " on each seed's own exhaustion week, the mean effect peaks"
+        f" {_weeks_from(d['10']['aligned_peak_weeks_from_own_exhaustion'])} it. Averaged by"
+        " calendar week it turns down as the first seeds run out, so its peak comes before"
+        " the mean exhaustion week:"
         + (
             " within 13 weeks of it on these seeds"
             if d["10"]["peak_within_13_weeks_of_exhaustion"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -548,6 +549,7 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     rises = judge(10, "", "", gap[:, peak] - gap[:, half], +1).holds and mean_gap[half] > 0
     falls = judge(10, "", "", gap[:, -1] - gap[:, peak], -1).holds
     near = bool(share > 0) and abs(peak - exhaustion) <= 13
+    aligned = _aligned_on_exhaustion(gap, [a.exhausted_week for a in full])
     return judge(
         10,
         "full_cycle: AI spending lifts prices while dry powder lasts, drains them after",
@@ -571,10 +573,36 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
             "rises_to_its_peak": rises,
             "falls_after_its_peak": falls,
             "peak_within_13_weeks_of_exhaustion": near,
+            # Each seed's gap set on its own exhaustion week, then averaged: where the
+            # effect turns, free of the spread of exhaustion weeks across seeds.
+            "aligned_peak_weeks_from_own_exhaustion": aligned,
             "peak_within_13_weeks_of_funders_exhaustion": bool(funders_share > 0)
             and abs(peak - funders) <= 13,
         },
     ).also(rises and falls and near)
+
+
+def _aligned_on_exhaustion(gap: np.ndarray, weeks: list[int | None], span: int = 52) -> int | None:
+    """Weeks from exhaustion to the peak of the mean gap, each seed set on its own week.
+
+    The mean over seeds of the gap ``span`` weeks either side of each seed's
+    exhaustion week (seeds that never run out are left out; weeks outside the run
+    do not count). Negative: the effect peaks before exhaustion.
+    """
+    rows = []
+    for row, week in zip(gap, weeks, strict=True):
+        if week is None:
+            continue
+        window = np.full(2 * span + 1, np.nan)
+        lo, hi = max(week - span, 0), min(week + span + 1, row.size)
+        window[lo - (week - span) : hi - (week - span)] = row[lo:hi]
+        rows.append(window)
+    if not rows:
+        return None
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column no seed covers
+        mean = np.nanmean(np.array(rows), axis=0)
+    return int(np.nanargmax(mean)) - span
 
 
 def fact_11(seeds, overrides=(), workers=1) -> FactResult:
