@@ -44,8 +44,10 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: Guards against a hang, not measures of speed: with the slow suite's other worker
+#: simulating on the second core, the same Play took over two minutes once (25 s alone).
 SERVER_START_SECONDS = 90
-PAGE_SECONDS = 90
+PAGE_SECONDS = 180
 #: Text that means a Python error was shown in the page.
 ERROR_MARKERS = ("Traceback", "Exception", "error in step", "Error:")
 #: Mesa's SolaraViz controls a classroom does not need.
@@ -54,7 +56,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 #: What Play must achieve for a full run.
 #: Play must finish (not hang) within this; how fast it is, is measured, not asserted: the
 #: time and the picture rate go to app_timing.json (machines here are shared and noisy).
-PLAY_TIMEOUT_SECONDS = 120.0
+PLAY_TIMEOUT_SECONDS = 300.0
 #: A two-year run on Play shows at least this many distinct pictures (the page does not
 #: wait for the end to draw).
 MIN_PICTURES = 20
