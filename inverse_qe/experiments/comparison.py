@@ -109,6 +109,7 @@ def compare(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("compare")
+        experiment.release_workers()
         warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=_fan_columns(options.out))

@@ -322,6 +322,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+class _Closing:
+    """A context being exited in a thread: its exit waits for the thread, then re-raises."""
+
+    def __init__(self, context: Any) -> None:
+        self.error: BaseException | None = None
+
+        def close() -> None:
+            try:
+                context.__exit__(None, None, None)
+            except BaseException as error:  # raised again where the closing is waited for
+                self.error = error
+
+        self.thread = threading.Thread(target=close, name="closing the executor")
+        self.thread.start()
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.thread.join()
+        if self.error is not None and error is None:
+            raise self.error
+
+
 class Experiment:
     """The frame of one experiment: directory, manifest, executor, progress, sessions.
 
@@ -342,6 +363,7 @@ class Experiment:
         self.dynamic: dict[str, dict[str, Any]] = {}
         self._dynamic_lock = threading.Lock()
         self._stack: list[Any] = []
+        self._executor: Any = None  # the executor's context while it is open
         self._started = time.perf_counter()
         self._session: dict[str, Any] = {}
         self.code_changed: str | None = None
@@ -498,9 +520,10 @@ class Experiment:
         self.store.runs.mkdir(parents=True, exist_ok=True)
         self._session = {"started": _now()}
 
-        info = self._enter(
-            open_executor(self.options.workers, self.options.scheduler, self.options.executor)
+        self._executor = open_executor(
+            self.options.workers, self.options.scheduler, self.options.executor
         )
+        info = self._enter(self._executor)
         if info.kind in ("process", "dask"):
             self._enter(_imported_meanwhile(ANALYSIS_MODULES))
         progress = self._enter(
@@ -557,6 +580,24 @@ class Experiment:
         with self._dynamic_lock:
             self.manifest["dynamic"] = list(self.dynamic.values())
         self.store.write_manifest(self.manifest)
+
+    def release_workers(self) -> None:
+        """Every run is done: close the executor in the background while the analysis runs.
+
+        Stopping a Dask cluster (its workers, their nannies, the scheduler) takes most of
+        a second; the tables and figures need no worker, so they are made meanwhile. The
+        closing is waited for when the experiment closes (:meth:`finish`, or leaving the
+        ``with`` block), and an error in it is raised there. A run asked for afterwards
+        is refused with a clear error.
+        """
+        if self._executor is None or self._executor not in self._stack:
+            return
+        self._stack.remove(self._executor)
+        closing = _Closing(self._executor)
+        self._executor = None
+        if self.runner is not None:
+            self.runner.refuse_new_runs = "the workers were released once every run was done"
+        self._stack.insert(0, closing)  # waited for last, after the progress bar
 
     def _enter(self, context: Any) -> Any:
         value = context.__enter__()

@@ -166,6 +166,7 @@ def regime(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("regime")
+        experiment.release_workers()
         warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=False)

@@ -190,6 +190,7 @@ def sweep(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("sweep")
+        experiment.release_workers()
         warned = experiment.warn(
             sample_warnings(len(seed_values), sobol_n=design.n if sample == "sobol" else None)
         )

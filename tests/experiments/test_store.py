@@ -180,3 +180,38 @@ def test_resume_after_a_model_change_reanalyses_but_never_mixes(tmp_path, source
     ):
         experiment.start(plan, "test").run(p.spec for p in plan)
     assert len(list((out / "runs").glob("*.parquet"))) == 1
+
+
+def test_workers_released_after_the_runs_close_in_the_background_and_refuse_more_runs(
+    tmp_path, source, quiet
+):
+    options = Options(out=tmp_path / "exp", **{**quiet, "workers": 2})
+    with Experiment("test", {"n": 1}, options) as experiment:
+        plan = _plan(source, [1, 2])
+        runner = experiment.start(plan, "test")
+        runner.run(p.spec for p in plan)
+        pool = runner.executor
+        experiment.release_workers()
+        experiment.release_workers()  # twice is harmless
+        # The analysis can read what the workers wrote while they are being stopped.
+        assert len(load(tmp_path / "exp").summaries) == 2
+        with pytest.raises(ExperimentError, match="released"):
+            runner.run([make_spec(source, [], 3, WEEKS)])
+        experiment.finish()
+        # finish waited for the closing: the pool is shut down, no worker is left.
+        assert pool._shutdown_thread and not pool._processes
+    assert load(tmp_path / "exp").manifest["status"] == "complete"
+
+
+def test_an_error_while_closing_the_workers_is_raised_where_it_is_waited_for():
+    from inverse_qe.experiments.engine import _Closing
+
+    class Failing:
+        def __exit__(self, *exc):
+            raise RuntimeError("the cluster would not stop")
+
+    closing = _Closing(Failing())
+    with pytest.raises(RuntimeError, match="would not stop"):
+        closing.__exit__(None, None, None)
+    # Leaving on another error, that one is not hidden by the closing's.
+    _Closing(Failing()).__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
