@@ -169,17 +169,24 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
                 f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error})"
             ) from None
         description = f"Dask cluster at {scheduler}"
+    executor = client.get_executor(pure=False)
     try:
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         if threads == 0:
             client.wait_for_workers(1, timeout=60)
             threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
-        yield ExecutorInfo(
-            client.get_executor(pure=False),
-            "dask",
-            max(threads, 1),
-            f"{description}, {threads} threads",
-        )
+        yield ExecutorInfo(executor, "dask", max(threads, 1), f"{description}, {threads} threads")
+    except BaseException:
+        # Stopped early (Ctrl-C, an error): the runs in flight are cancelled, and Dask's
+        # complaints about results it can no longer gather from a cluster going down (a
+        # logged traceback, measured once in CI) are not printed: the command itself says
+        # what stopped it and how to resume.
+        for name in list(logging.root.manager.loggerDict):
+            if name.split(".")[0] in ("distributed", "tornado"):  # Dask sets some of their levels
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False)
+        raise
     finally:
         client.close()
         if cluster is not None:

@@ -68,3 +68,23 @@ def test_analysis_modules_are_imported_meanwhile_and_waited_for():
         pass
     assert "colorsys" in sys.modules
     assert not [t for t in threading.enumerate() if t.name == "analysis imports"]
+
+
+def test_an_interrupted_dask_experiment_cancels_its_runs_and_keeps_dask_quiet():
+    import logging
+    import time
+
+    names = ("tornado.application", "distributed.scheduler", "distributed.client")
+    before = {name: logging.getLogger(name).level for name in names}
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with open_executor(workers=1, scheduler="local") as info:
+                in_flight = info.executor.submit(time.sleep, 30)
+                raise KeyboardInterrupt
+        # Cancelled, not waited for; and what Dask logs while its cluster goes down
+        # (results it can no longer gather) is not printed after the command's own words.
+        assert in_flight.cancelled()
+        assert all(logging.getLogger(n).getEffectiveLevel() > logging.CRITICAL for n in names)
+    finally:
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
