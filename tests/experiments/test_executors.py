@@ -77,10 +77,12 @@ def test_an_interrupted_dask_experiment_cancels_its_runs_and_keeps_dask_quiet():
     names = ("tornado.application", "distributed.scheduler", "distributed.client")
     before = {name: logging.getLogger(name).level for name in names}
     try:
-        with pytest.raises(KeyboardInterrupt):
-            with open_executor(workers=1, scheduler="local") as info:
-                in_flight = info.executor.submit(time.sleep, 30)
-                raise KeyboardInterrupt
+        with (
+            pytest.raises(KeyboardInterrupt),
+            open_executor(workers=1, scheduler="local") as info,
+        ):
+            in_flight = info.executor.submit(time.sleep, 30)
+            raise KeyboardInterrupt
         # Cancelled, not waited for; and what Dask logs while its cluster goes down
         # (results it can no longer gather) is not printed after the command's own words.
         assert in_flight.cancelled()
