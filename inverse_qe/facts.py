@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from inverse_qe.model.bathtub import BathtubModel
-from inverse_qe.model.events import cascades
+from inverse_qe.model.events import cascade_columns
 from inverse_qe.scenarios.loader import load
 from inverse_qe.twin import AI_SPENDING, first_week, without_ai_spending
 
@@ -111,7 +111,7 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
         bond_spread=r.series("bond_spread").copy(),
         forced_sales=r.series("forced_sales").copy(),
         margin_calls=r.series("margin_calls").copy(),
-        cascade_sizes=np.array([c.size for c in cascades(model.events)]),
+        cascade_sizes=cascade_columns(model.events)["size"],
         net_liquidity=r.series("net_liquidity").copy(),
         funders_net_liquidity=(
             r.series("net_liquidity_hyperscalers") + r.series("net_liquidity_sovereign_funds")

@@ -23,7 +23,7 @@ import pandas as pd
 import inverse_qe
 from inverse_qe.errors import OutputExistsError
 from inverse_qe.forking import FigureError, FigureWorker, can_fork
-from inverse_qe.model.events import cascades
+from inverse_qe.model.events import cascade_columns
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
 from inverse_qe.twin import capex_effect, effect_summary, first_week
@@ -166,8 +166,8 @@ def summary(model, twin=None) -> dict[str, Any]:
     water = ts.series("water_level")
     dry = ts.series("dry_powder")
     net = ts.series("net_liquidity")
-    chains = cascades(model.events)
-    largest = chains[0] if chains else None
+    chains = cascade_columns(model.events)
+    largest = {name: chains[name][0].item() for name in chains} if chains["size"].size else None
     sales = model.events.forced_sales()
     # Python's sum, in the order the sales happened: the same bits as summing the events.
     forced = {
@@ -197,16 +197,8 @@ def summary(model, twin=None) -> dict[str, Any]:
         "dry_powder_exhausted": {fund.name: fund.exhausted_week for fund in model.sovereign_funds},
         "forced_sales": {**forced, "total": float(sum(forced.values()))},
         "margin_calls": int(ts.series("margin_calls").sum()),
-        "largest_cascade": None
-        if largest is None
-        else {
-            "size": largest.size,
-            "depth": largest.depth,
-            "sales": largest.sales,
-            "first_week": largest.first_week,
-            "last_week": largest.last_week,
-        },
-        "cascades": len(chains),
+        "largest_cascade": largest,
+        "cascades": int(chains["size"].size),
         "peak_yield_10y": float(ts.series("yield_10y").max()),
         "peak_bond_spread": float(ts.series("bond_spread").max()),
         "yield_10y_change": float(ts.series("yield_10y")[-1] - ts.series("yield_10y")[0]),

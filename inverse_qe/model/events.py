@@ -459,12 +459,11 @@ class Cascade:
     last_week: int
 
 
-def cascades(log: EventLog) -> list[Cascade]:
-    """Group forced sales into cascades: connected chains of causal links.
+def cascade_columns(log: EventLog) -> dict[str, np.ndarray]:
+    """The cascades as columns, largest first: :func:`cascades` without its objects.
 
-    Sizes are in US$bn sold; depth is the number of sales on the longest causal
-    chain (a lone forced sale has depth 1).
-    Sorted largest first (ties: the cascade that began first).
+    Columns ``size``, ``depth``, ``sales``, ``first_week`` and ``last_week``, one row per
+    cascade (a run's summary needs only the largest and the count).
     """
     # Read from the log's columns: no event objects are made (a long run records tens of
     # thousands of sales). The grouping is scipy's; depth and sizes take one plain pass.
@@ -475,7 +474,7 @@ def cascades(log: EventLog) -> list[Cascade]:
     ids, amount, week = columns["id"], columns["amount"], columns["week"]
     n = ids.size
     if n == 0:
-        return []
+        return {name: np.zeros(0, dtype=float if name == "size" else np.int64) for name in _COLUMNS}
     causes = log.forced_sale_causes()
     counts = np.fromiter((len(c) for c in causes), dtype=np.int64, count=n)
     effect = np.repeat(np.arange(n), counts)
@@ -508,14 +507,28 @@ def cascades(log: EventLog) -> list[Cascade]:
     last = np.zeros(groups, dtype=np.int64)
     np.maximum.at(last, label, week)
     order = np.argsort(-size, kind="stable")
+    return {
+        "size": size[order],
+        "depth": deepest[order],
+        "sales": sales[order],
+        "first_week": first[order],
+        "last_week": last[order],
+    }
+
+
+#: The measures of a cascade, as :class:`Cascade` names them.
+_COLUMNS = ("size", "depth", "sales", "first_week", "last_week")
+
+
+def cascades(log: EventLog) -> list[Cascade]:
+    """Group forced sales into cascades: connected chains of causal links.
+
+    Sizes are in US$bn sold; depth is the number of sales on the longest causal
+    chain (a lone forced sale has depth 1).
+    Sorted largest first (ties: the cascade that began first).
+    """
+    columns = cascade_columns(log)
     return [
-        Cascade(size=s, depth=d, sales=k, first_week=f, last_week=w)
-        for s, d, k, f, w in zip(
-            size[order].tolist(),
-            deepest[order].tolist(),
-            sales[order].tolist(),
-            first[order].tolist(),
-            last[order].tolist(),
-            strict=True,
-        )
+        Cascade(*values)
+        for values in zip(*(columns[name].tolist() for name in _COLUMNS), strict=True)
     ]
