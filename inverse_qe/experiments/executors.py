@@ -150,7 +150,12 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                # The cluster is this command's own: a run that fails is recorded with its
+                # error, a worker that dies is reported as lost runs. What Dask itself
+                # logs at ERROR is mostly its own shutdown racing with a Ctrl-C (a worker's
+                # heartbeat to a scheduler already gone: a traceback, seen in CI), so only
+                # CRITICAL reaches the terminal, from the scheduler and the workers alike.
+                silence_logs=logging.CRITICAL,
                 # warm workers: a run's imports once per worker, one BLAS thread
                 preload=["inverse_qe.experiments.worker"],
             )

@@ -38,5 +38,15 @@ def start(parent: int) -> None:
 
 
 def dask_setup(worker) -> None:
-    """Dask's hook for a preloaded module, in each worker process: no Ctrl-C there either."""
+    """Dask's hook for a preloaded module, in each worker process: no Ctrl-C there either.
+
+    And no tracebacks from Dask's event loop while the command stops its cluster: the
+    cluster's ``silence_logs`` quiets Dask's own loggers, this quiets tornado's (its
+    callbacks log a closed connection as an error with a traceback). Runs that fail are
+    recorded with their error by the command, not logged here.
+    """
+    import logging
+
     _leave_ctrl_c_to_the_command()
+    for name in ("tornado", "tornado.application", "tornado.general"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)

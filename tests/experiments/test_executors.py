@@ -81,6 +81,12 @@ def test_an_interrupted_dask_experiment_cancels_its_runs_and_keeps_dask_quiet():
             pytest.raises(KeyboardInterrupt),
             open_executor(workers=1, scheduler="local") as info,
         ):
+            # The workers print nothing below CRITICAL either (a heartbeat to a scheduler
+            # already gone logs a traceback): Dask's handler and tornado's loggers there.
+            in_worker = "[h.level for h in __import__('logging').getLogger('distributed').handlers]"
+            assert min(info.executor.submit(eval, in_worker).result()) >= logging.CRITICAL
+            tornado = "__import__('logging').getLogger('tornado.application').getEffectiveLevel()"
+            assert info.executor.submit(eval, tornado).result() >= logging.CRITICAL
             in_flight = info.executor.submit(time.sleep, 30)
             raise KeyboardInterrupt
         # Cancelled, not waited for; and what Dask logs while its cluster goes down
