@@ -150,8 +150,9 @@ def tornado(fact: int, base: dict, sensitivity: dict, out: Path, center_run: dic
     )
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.set_yticks(range(len(order)), [names[j] for j in order], fontsize=8)
-    ax.set_xlabel(base[str(fact)]["statistic"], fontsize=8)
-    title = f"Fact {fact}: {base[str(fact)]['claim']}"
+    # A literal "$" (US$): two of them would be read as mathematics by matplotlib.
+    ax.set_xlabel(base[str(fact)]["statistic"].replace("$", r"\$"), fontsize=8)
+    title = f"Fact {fact}: {base[str(fact)]['claim']}".replace("$", r"\$")
     ax.set_title(
         title + "\nmarkers: o holds, s right sign only, x wrong sign", fontsize=9, loc="left"
     )
