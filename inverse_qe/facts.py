@@ -542,14 +542,16 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
         found = [w for w in weeks if w is not None]
         return (float(np.mean(found)) if found else float("nan")), len(found) / len(weeks)
 
-    exhaustion, share = mean_week([a.exhausted_week for a in full])
+    weeks = [a.exhausted_week for a in full]
+    ran_out = [w for w in weeks if w is not None]
+    exhaustion, share = mean_week(weeks)
     funders, funders_share = mean_week([a.funders_exhausted_week for a in full])
     peak = int(np.argmax(mean_gap))
     half = peak // 2
     rises = judge(10, "", "", gap[:, peak] - gap[:, half], +1).holds and mean_gap[half] > 0
     falls = judge(10, "", "", gap[:, -1] - gap[:, peak], -1).holds
     near = bool(share > 0) and abs(peak - exhaustion) <= 13
-    aligned = _aligned_on_exhaustion(gap, [a.exhausted_week for a in full])
+    aligned = _aligned_on_exhaustion(gap, weeks)
     return judge(
         10,
         "full_cycle: AI spending lifts prices while dry powder lasts, drains them after",
@@ -559,12 +561,8 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
         {
             "mean_exhaustion_week": exhaustion,
             "share_of_seeds_exhausted": share,
-            "earliest_exhaustion_week": min(
-                (a.exhausted_week for a in full if a.exhausted_week is not None), default=None
-            ),
-            "latest_exhaustion_week": max(
-                (a.exhausted_week for a in full if a.exhausted_week is not None), default=None
-            ),
+            "earliest_exhaustion_week": min(ran_out, default=None),
+            "latest_exhaustion_week": max(ran_out, default=None),
             "mean_funders_exhaustion_week": funders,
             "share_of_seeds_funders_exhausted": funders_share,
             "peak_week_of_mean_gap": peak,
@@ -599,7 +597,7 @@ def _aligned_on_exhaustion(gap: np.ndarray, weeks: list[int | None], span: int =
         rows.append(window)
     if not rows:
         return None
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column no seed covers
         mean = np.nanmean(np.array(rows), axis=0)
     return int(np.nanargmax(mean)) - span
