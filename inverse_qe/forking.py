@@ -7,8 +7,9 @@ from the rest until late, so they are forked onto the machine's other core:
 
 * :class:`FigureWorker` is forked as soon as the input is checked, before the
   model is imported: the child imports matplotlib while the parent imports the
-  model and simulates, then waits for the time series and the summary, draws
-  ``dashboard.png`` and reports.
+  model and simulates, pays the first drawing's one-time costs on a tiny figure
+  (:func:`inverse_qe.plots.warm_up`), then waits for the time series and the
+  summary, draws ``dashboard.png`` and reports.
 * :class:`ForkedTask` runs one call in a child and hands back its (pickled)
   result: the capex twin is simulated in one while the parent simulates the
   run itself (the two share no state; the same seed gives the same numbers in
@@ -207,8 +208,9 @@ def _figure_child(jobs_out, jobs_in, reports_out, parent: int) -> None:
     if not _bound(parent):
         return
     try:
-        from inverse_qe.plots import dashboard  # the import this worker exists to hide
+        from inverse_qe.plots import dashboard, warm_up  # the import this worker hides
 
+        warm_up()  # the first drawing's one-time costs, while the parent still imports
         try:
             frame, headline, path = jobs_in.recv()
         except EOFError:  # the run ended without results: nothing to draw

@@ -315,3 +315,12 @@ def test_bars_drawn_as_one_collection_are_the_rectangles_ax_bar_makes():
     assert len(paths) == len(expected)
     for path, corners in zip(paths, expected, strict=True):
         np.testing.assert_allclose(path.get_extents().get_points(), corners)
+
+
+def test_warm_up_writes_nothing_and_keeps_matplotlib_as_it_was(tmp_path: Path, monkeypatch):
+    """The figure worker's warm-up draws in memory, with the dashboard's style kept local."""
+    monkeypatch.chdir(tmp_path)
+    before = dict(mpl.rcParams)
+    plots.warm_up()
+    assert list(tmp_path.iterdir()) == []
+    assert dict(mpl.rcParams) == before
