@@ -51,9 +51,16 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _start(target: Callable, *args: Any) -> multiprocessing.Process:
+def _start(target: Callable, *args: Any, daemon: bool = True) -> multiprocessing.Process:
+    """``target(*args, parent's pid)`` in a forked child, started.
+
+    Daemonic children are stopped by multiprocessing when the parent exits, but may
+    not have children of their own: the figure worker, which forks a helper for half
+    of the picture, is not daemonic (it is always waited for or closed, and it dies
+    with the run all the same, :func:`_bound`).
+    """
     process = multiprocessing.get_context("fork").Process(
-        target=target, args=(*args, os.getpid()), daemon=True
+        target=target, args=(*args, os.getpid()), daemon=daemon
     )
     # The child is born deaf to Ctrl-C (see _bound): set around the fork, not only in
     # the child, so that a Ctrl-C in the child's first instants is not answered either.
@@ -174,7 +181,7 @@ class FigureWorker:
         context = multiprocessing.get_context("fork")
         jobs_in, self._jobs_out = context.Pipe(duplex=False)  # the child reads the job
         self._reports, reports_out = context.Pipe(duplex=False)  # the child reports
-        self._process = _start(_figure_child, self._jobs_out, jobs_in, reports_out)
+        self._process = _start(_figure_child, self._jobs_out, jobs_in, reports_out, daemon=False)
         jobs_in.close()  # only the child reads jobs
         reports_out.close()  # the child holds the only sending end: EOF means it is gone
         # A process forked after this one (the twin) must not hold the job pipe open:
@@ -208,14 +215,15 @@ def _figure_child(jobs_out, jobs_in, reports_out, parent: int) -> None:
     if not _bound(parent):
         return
     try:
-        from inverse_qe.plots import dashboard, warm_up  # the import this worker hides
+        from inverse_qe.plots import dashboard_in_two, warm_up  # the import this worker hides
 
         warm_up()  # the first drawing's one-time costs, while the parent still imports
         try:
             frame, headline, path = jobs_in.recv()
         except EOFError:  # the run ended without results: nothing to draw
             return
-        dashboard(frame, headline, path)
+        # The worker renders one column and a child forked from it the other.
+        dashboard_in_two(frame, headline, path, elsewhere=ForkedTask)
     except BaseException:  # reported to the parent, which raises it
         reports_out.send((False, traceback.format_exc()))
         raise

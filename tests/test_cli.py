@@ -293,6 +293,7 @@ def test_a_failed_figure_stops_the_run_and_leaves_no_directory(tmp_path, monkeyp
         raise ValueError("no ink")
 
     monkeypatch.setattr(plots, "dashboard", broken)
+    monkeypatch.setattr(plots, "dashboard_in_two", broken)
     monkeypatch.setenv("INVERSE_QE_CRASH_DIR", str(tmp_path / "crashes"))
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -301,6 +302,29 @@ def test_a_failed_figure_stops_the_run_and_leaves_no_directory(tmp_path, monkeyp
     assert "drawing dashboard.png failed" in capsys.readouterr().err
     (saved,) = (tmp_path / "crashes").iterdir()
     assert "ValueError: no ink" in saved.read_text()
+
+
+def test_a_failure_in_the_figure_workers_helper_stops_the_run(tmp_path, monkeypatch, capsys):
+    """The right column of the dashboard is rendered by a child of the figure's worker:
+    its failure travels two processes up and is reported like any other."""
+    from inverse_qe import plots
+
+    render = plots._render_column
+
+    def no_right_column(fig, side):
+        if side == "right":
+            raise ValueError("no ink on the right")
+        return render(fig, side)
+
+    monkeypatch.setattr(plots, "_render_column", no_right_column)
+    monkeypatch.setenv("INVERSE_QE_CRASH_DIR", str(tmp_path / "crashes"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert main(["run", "--weeks", "4", "--no-twin", "--out", str(runs / "run")]) == 1
+    assert not list(runs.iterdir())
+    assert "drawing dashboard.png failed" in capsys.readouterr().err
+    (saved,) = (tmp_path / "crashes").iterdir()
+    assert "ValueError: no ink on the right" in saved.read_text()
 
 
 def test_a_mistake_found_while_simulating_ends_the_run_and_its_forked_children(

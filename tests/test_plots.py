@@ -324,3 +324,34 @@ def test_warm_up_writes_nothing_and_keeps_matplotlib_as_it_was(tmp_path: Path, m
     plots.warm_up()
     assert list(tmp_path.iterdir()) == []
     assert dict(mpl.rcParams) == before
+
+
+def _pixels(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+@pytest.mark.parametrize("weeks", [1, 60])
+def test_dashboard_in_two_processes_is_the_dashboard(weeks: int, tmp_path: Path) -> None:
+    """Both columns rendered at once (the run's figure worker) give the same picture.
+
+    Each column is rendered on a transparent background and laid over white, so
+    antialiased edges may round differently by a few levels; nothing else may
+    differ (a dropped panel or title would change whole regions).
+    """
+    from inverse_qe.forking import ForkedTask
+
+    frame = make_frame(weeks=weeks)
+    summary = make_summary(frame)
+    dashboard(frame, summary, tmp_path / "one.png")
+    returned = plots.dashboard_in_two(frame, summary, tmp_path / "two.png", elsewhere=ForkedTask)
+    assert returned == tmp_path / "two.png"
+    assert png_size(returned) == (1540, 1100)
+    one, two = _pixels(tmp_path / "one.png"), _pixels(returned)
+    difference = np.abs(one - two).max(axis=2)
+    assert difference.max() <= 12
+    assert (difference > 0).mean() < 0.02
+    # Each column and the title block are there: neither half of the picture is blank.
+    for region in (two[:60], two[:, :770], two[:, 770:]):
+        assert (region < 200).any()
