@@ -187,6 +187,10 @@ class FigureWorker:
         # A process forked after this one (the twin) must not hold the job pipe open:
         # a run that stops early closes its end, and the worker exits on that EOF.
         multiprocessing.util.register_after_fork(self, FigureWorker._close_in_child)
+        # The worker is not daemonic, so multiprocessing joins it when the parent exits:
+        # hang up first (finalizers with a priority run before that join), or a parent
+        # leaving on an error before it sent the job would wait for the worker for ever.
+        multiprocessing.util.Finalize(self, _hang_up, args=(self._jobs_out,), exitpriority=10)
 
     def _close_in_child(self) -> None:
         self._jobs_out.close()
@@ -206,6 +210,11 @@ class FigureWorker:
             self._jobs_out.close()  # the child sees EOF and exits
         self._process.join()
         self._reports.close()
+
+
+def _hang_up(connection) -> None:
+    if not connection.closed:
+        connection.close()
 
 
 def _figure_child(jobs_out, jobs_in, reports_out, parent: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,3 +67,19 @@ def test_a_figure_that_cannot_be_drawn_is_an_error_not_a_missing_file(tmp_path):
     worker.draw(pd.DataFrame({"week": [0, 1]}), {}, tmp_path / "dashboard.png")
     with pytest.raises(FigureError, match=r"drawing dashboard\.png failed"):
         worker.wait()
+
+
+def test_a_parent_leaving_before_it_sent_the_figure_does_not_wait_for_ever() -> None:
+    """The figure worker is not daemonic (it forks a helper), so multiprocessing joins
+    it when its parent exits: the parent hangs up first, and the worker, seeing no
+    job will come, ends."""
+    script = (
+        "from inverse_qe.forking import FigureWorker\n"
+        "worker = FigureWorker()\n"
+        "raise SystemExit('left early')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "left early"
