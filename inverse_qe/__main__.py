@@ -1,8 +1,6 @@
 """``python -m inverse_qe``: the ``inverse-qe`` command line."""
 
-import sys
-
-from inverse_qe.cli import main
+from inverse_qe.cli import console_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -336,5 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     return run_guarded(lambda: args.handler(args, console), report)
 
 
+def console_main() -> None:
+    """The ``inverse-qe`` console script: :func:`main`, then a quick exit."""
+    from inverse_qe.errors import leave
+
+    leave(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

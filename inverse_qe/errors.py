@@ -29,6 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -164,3 +165,32 @@ def _bug(error: BaseException, report: Callable[[str], None]) -> int:
         " (please attach it to a bug report)."
     )
     return EXIT_BUG
+
+
+def leave(status: int) -> NoReturn:
+    """End the command's process with ``status``, without the interpreter's teardown.
+
+    Once a command is done, freeing every module and object of a process that has
+    imported Mesa, pandas and matplotlib takes about 0.3 s (measured: 0.31 s after
+    ``import mesa, matplotlib.pyplot`` against 0.015 s), a seventh of an
+    ``inverse-qe run``, and the operating system takes the memory back anyway.
+    What the teardown does that matters is done first: the exit handlers run
+    (multiprocessing joins its children, logging flushes its handlers) and stdout
+    and stderr are flushed. Results files were closed and moved into place before
+    this. Where anything may still be at work (another thread alive, a child
+    process not joined) or a stream cannot be flushed, the ordinary exit is taken.
+    Only the console script calls this; :func:`inverse_qe.cli.main` returns.
+    """
+    import atexit
+    import threading
+
+    children = sys.modules.get("multiprocessing")
+    if threading.active_count() == 1 and not (children and children.active_children()):
+        try:
+            atexit._run_exitfuncs()  # run once: they are cleared as they run
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # e.g. stdout's reader gone: let Python say so, as usual
+            sys.exit(status)
+        os._exit(status)
+    sys.exit(status)

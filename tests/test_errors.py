@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -79,3 +82,45 @@ def test_the_cli_sends_a_bug_through_the_front_door(crashes, monkeypatch, capsys
     assert main(["list"]) == errors.EXIT_BUG
     err = capsys.readouterr().err
     assert "a bug" in err and "Traceback" not in err and str(crashes) in err
+
+
+def _leave_in_a_child(body: str) -> subprocess.CompletedProcess:
+    script = "import sys\nfrom inverse_qe.errors import leave\n" + textwrap.dedent(body)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_leave_flushes_the_streams_runs_exit_handlers_and_keeps_the_status() -> None:
+    done = _leave_in_a_child(
+        """
+        import atexit
+        class Kept:
+            def __del__(self):
+                print("torn down")
+        kept = Kept()  # freed only by the interpreter's teardown, which is skipped
+        atexit.register(lambda: print("exit handler ran"))
+        print("x" * 100_000, end="")  # more than a pipe's buffer, still in Python's
+        print("to stderr", file=sys.stderr, end="")
+        leave(3)
+        """
+    )
+    assert done.returncode == 3
+    assert done.stdout == "x" * 100_000 + "exit handler ran\n"
+    assert done.stderr == "to stderr"
+
+
+def test_leave_exits_as_usual_while_another_thread_still_works() -> None:
+    """A thread still at work is waited for: the quick exit would kill it mid-task."""
+    done = _leave_in_a_child(
+        """
+        import threading, time
+        def work():
+            time.sleep(0.5)
+            print("the thread finished")
+        threading.Thread(target=work).start()
+        leave(0)
+        """
+    )
+    assert done.returncode == 0
+    assert done.stdout == "the thread finished\n"
