@@ -171,12 +171,22 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     # The markets' log prices are the authority on the clearing price (bounded, never zero).
     markets.apply_flow_returns(returns)
     post = markets.price
-    # Engine marks and ledger prices agree up to rounding: never sell more than is held.
-    units_sold = np.minimum(sold / pre, ledger.holdings)
-    units_bought = bought / post
+    # Only the holders who trade this round, and the absorbers, who take its net: with
+    # thousands of hedge funds most sit a round out (about four in five at 10,000), and
+    # the arrays below are the traders' alone. Sums over them are the sums over every
+    # holder bit for bit (the others add exact zeros). Both arrays are non-negative, so
+    # a row trades when its sum is positive (row sums are the cheap reduction here).
+    trading = (row_sums(sold) > 0.0) | (row_sums(bought) > 0.0)
     absorbers = model.absorber_rows
+    trading[absorbers] = True
+    rows = np.flatnonzero(trading)
+    at = np.searchsorted(rows, absorbers)  # where the absorbers are among them
+    holdings = ledger.holdings[rows]
+    # Engine marks and ledger prices agree up to rounding: never sell more than is held.
+    units_sold = np.minimum(sold[rows] / pre, holdings)
+    units_bought = bought[rows] / post
     # Buyers cannot get more units than sellers and the absorbers together can deliver.
-    unsold = ledger.holdings[absorbers] - units_sold[absorbers]
+    unsold = holdings[at] - units_sold[at]
     supply = units_sold.sum(axis=0) + unsold.sum(axis=0)
     demand = units_bought.sum(axis=0)
     rationed = demand > supply
@@ -187,20 +197,20 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     cash_share = (
         cash / cash.sum() if cash.sum() > 0 else np.full(absorbers.size, 1 / absorbers.size)
     )
-    held = np.maximum(ledger.holdings[absorbers] - units_sold[absorbers], 0.0)
+    held = np.maximum(holdings[at] - units_sold[at], 0.0)
     held_share = held / np.maximum(held.sum(axis=0), 1e-300)
     absorber_buys = cash_share[:, None] * np.maximum(net, 0.0)
     absorber_sells = np.minimum(held_share * np.maximum(-net, 0.0), held)
     for j, row in enumerate(absorbers):
         # What the absorber pays this round: its own orders and its share of the net.
-        own = (units_bought[row] - units_sold[row]) @ post
+        own = (units_bought[at[j]] - units_sold[at[j]]) @ post
         cost = float(own + (absorber_buys[j] - absorber_sells[j]) @ post)
         short = cost - ledger.cash[row]
         if short > 0:  # the backstop: standing repo at the central bank
             ledger.lend(ledger.central_bank, int(row), short * (1 + 1e-9), "standing_repo")
-    units_sold[absorbers] += absorber_sells
-    units_bought[absorbers] += absorber_buys
-    ledger.trade(model.rows.markets, units_sold, units_bought, post, kind)
+    units_sold[at] += absorber_sells
+    units_bought[at] += absorber_buys
+    ledger.trade(model.rows.markets, units_sold, units_bought, post, kind, rows=rows)
 
 
 def _record_forced_sales(

@@ -456,6 +456,7 @@ class Ledger:
         units_bought: np.ndarray,
         prices: np.ndarray,
         kind: str,
+        rows: np.ndarray | None = None,
     ) -> None:
         """Settle one clearing round through a market's clearing account.
 
@@ -470,10 +471,15 @@ class Ledger:
             units_bought: holders x assets, units each holder buys (>= 0).
             prices: clearing price per asset.
             kind: the reason recorded on every flow (e.g. ``trade``, ``forced_sale``).
+            rows: the holders the two arrays are about, in increasing order (their
+                rows of the ledger); None: every holder. Holders left out trade
+                nothing, and the round is booked exactly as with their zero rows.
         """
+        every = rows is None
+        holdings = self.holdings if every else self.holdings[rows]
         if np.any(units_sold < 0) or np.any(units_bought < 0):
             raise LedgerError("trade volumes must be non-negative")
-        if np.any(units_sold > self.holdings * (1 + 1e-12) + 1e-12):
+        if np.any(units_sold > holdings * (1 + 1e-12) + 1e-12):
             raise LedgerError(f"{kind}: a holder sells more units than it holds")
         net_units = units_sold.sum(axis=0) - units_bought.sum(axis=0)
         scale = np.maximum(1.0, units_sold.sum(axis=0))
@@ -492,25 +498,33 @@ class Ledger:
             cash_change[int(np.argmax(cash_change))] -= residual
         elif residual < 0:
             cash_change[int(np.argmin(cash_change))] -= residual
+        holder = np.arange(self.cash.size) if every else rows
         payers = cash_change < 0
-        short = payers & (self.cash + cash_change < -1e-9 * self._scale)
-        short[self.central_bank] = False
+        short = payers & (self.cash[holder] + cash_change < -1e-9 * self._scale)
+        short &= holder != self.central_bank
         if short.any():
-            who = self.holders[int(np.flatnonzero(short)[0])].name
+            who = self.holders[int(holder[np.flatnonzero(short)[0]])].name
             raise LedgerError(f"{who} cannot pay for its purchases ({kind})")
-        self.holdings -= units_sold
-        self.holdings += units_bought
+        if every:
+            self.holdings -= units_sold
+            self.holdings += units_bought
+            self.cash += cash_change
+        else:
+            holdings -= units_sold  # (a copy: fancy indexing)
+            holdings += units_bought
+            self.holdings[rows] = holdings
+            self.cash[rows] += cash_change
         np.maximum(self.holdings, 0.0, out=self.holdings)  # rounding dust only
-        self.cash += cash_change
-        self._record_legs(market, units_sold, prices, kind, selling=True)
-        self._record_legs(market, units_bought, prices, kind, selling=False)
+        self._record_legs(market, units_sold, prices, kind, rows, selling=True)
+        self._record_legs(market, units_bought, prices, kind, rows, selling=False)
 
-    def _record_legs(self, market, units, prices, kind: str, *, selling: bool) -> None:
-        rows, cols = np.nonzero(units)
-        if rows.size == 0:
+    def _record_legs(self, market, units, prices, kind: str, rows, *, selling: bool) -> None:
+        at, cols = np.nonzero(units)
+        if at.size == 0:
             return
-        u = units[rows, cols]
-        self.flows.append_trades(self.week, rows, market, cols, kind, prices, u, selling=selling)
+        u = units[at, cols]
+        holders = at if rows is None else rows[at]
+        self.flows.append_trades(self.week, holders, market, cols, kind, prices, u, selling=selling)
 
     # -- invariants ---------------------------------------------------------------------
     def conservation_error(self) -> float:

@@ -579,3 +579,42 @@ def test_a_ledger_trade_reads_back_the_values_it_settled():
     sold_values, bought_values = [3.0 * 1.1, 0.7 * 0.3], [0.7 * 0.3, 3.0 * 1.1]  # by holder
     np.testing.assert_array_equal(amount, sold_values * 2 + bought_values * 2)
     np.testing.assert_array_equal(instrument, [0, 1, CASH, CASH, CASH, CASH, 1, 0])
+
+
+def _ledger_state(ledger: Ledger) -> tuple:
+    flows = tuple(ledger.flows.column(name).tobytes() for name, _ in FlowLog._columns)
+    return ledger.cash.tobytes(), ledger.holdings.tobytes(), flows
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    scale=st.floats(0.01, 1.0),
+    crypto_price=st.floats(0.1, 10.0),
+    treasury_price=st.floats(0.5, 1.5),
+    idle=st.sets(st.sampled_from([0, 4, 5])),
+)
+def test_a_round_booked_for_its_traders_alone_is_the_round_booked_for_everyone(
+    scale, crypto_price, treasury_price, idle
+):
+    """The clearing passes only the rows that trade (``rows``): the books and the flow log
+    must come out as if every holder had been passed with zero rows for the others."""
+    sold, bought, _ = balanced_round()
+    sold, bought = sold * scale, bought * scale
+    prices = np.array([treasury_price, crypto_price])
+    everyone = make_ledger()
+    everyone.trade(MARKET, sold, bought, prices, "trade")
+    rows = np.array(sorted({A, B, C} | idle))
+    traders = make_ledger()
+    traders.trade(MARKET, sold[rows], bought[rows], prices, "trade", rows=rows)
+    assert _ledger_state(traders) == _ledger_state(everyone)
+
+
+def test_a_buyer_short_of_cash_is_named_when_only_the_traders_are_passed():
+    ledger = make_ledger()
+    sold, bought = np.zeros((2, 2)), np.zeros((2, 2))
+    sold[0, 1] = 20.0  # b sells all its crypto to c, who cannot pay 20 x 20
+    bought[1, 1] = 20.0
+    before = _ledger_state(ledger)
+    with pytest.raises(LedgerError, match="c cannot pay"):
+        ledger.trade(MARKET, sold, bought, np.array([1.0, 20.0]), "trade", rows=np.array([B, C]))
+    assert _ledger_state(ledger) == before
