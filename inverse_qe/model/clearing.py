@@ -187,12 +187,14 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     units_bought = bought[rows] / post
     # Buyers cannot get more units than sellers and the absorbers together can deliver.
     unsold = holdings[at] - units_sold[at]
-    supply = units_sold.sum(axis=0) + unsold.sum(axis=0)
+    sold_total = units_sold.sum(axis=0)
+    supply = sold_total + unsold.sum(axis=0)
     demand = units_bought.sum(axis=0)
     rationed = demand > supply
     if rationed.any():
         units_bought[:, rationed] *= supply[rationed] / demand[rationed]
-    net = units_sold.sum(axis=0) - units_bought.sum(axis=0)
+        demand = units_bought.sum(axis=0)
+    net = sold_total - demand
     cash = np.maximum(ledger.cash[absorbers], 0.0)
     cash_share = (
         cash / cash.sum() if cash.sum() > 0 else np.full(absorbers.size, 1 / absorbers.size)

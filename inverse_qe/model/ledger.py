@@ -481,8 +481,9 @@ class Ledger:
             raise LedgerError("trade volumes must be non-negative")
         if np.any(units_sold > holdings * (1 + 1e-12) + 1e-12):
             raise LedgerError(f"{kind}: a holder sells more units than it holds")
-        net_units = units_sold.sum(axis=0) - units_bought.sum(axis=0)
-        scale = np.maximum(1.0, units_sold.sum(axis=0))
+        sold_total = units_sold.sum(axis=0)
+        net_units = sold_total - units_bought.sum(axis=0)
+        scale = np.maximum(1.0, sold_total)
         if np.any(np.abs(net_units) > 1e-9 * scale):
             raise LedgerError(f"{kind}: a clearing round does not balance: {net_units}")
         value_sold = units_sold * prices
@@ -493,7 +494,7 @@ class Ledger:
         # money in the tub. The round must move no cash in total: a (tiny) surplus is
         # taken from the largest receiver, a deficit given to the largest payer, so
         # the correction never leaves anyone short.
-        residual = math.fsum(cash_change)
+        residual = math.fsum(cash_change.tolist())  # (Python floats: the same sum, sooner)
         if residual > 0:
             cash_change[int(np.argmax(cash_change))] -= residual
         elif residual < 0:
@@ -519,7 +520,8 @@ class Ledger:
         self._record_legs(market, units_bought, prices, kind, rows, selling=False)
 
     def _record_legs(self, market, units, prices, kind: str, rows, *, selling: bool) -> None:
-        at, cols = np.nonzero(units)
+        # One flat search, then (row, asset): the same pairs in the same order as nonzero.
+        at, cols = np.divmod(np.flatnonzero(units), units.shape[1])
         if at.size == 0:
             return
         u = units[at, cols]
