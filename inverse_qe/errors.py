@@ -178,14 +178,17 @@ def leave(status: int) -> NoReturn:
     (multiprocessing joins its children, logging flushes its handlers) and stdout
     and stderr are flushed. Results files were closed and moved into place before
     this. Where anything may still be at work (another thread alive, a child
-    process not joined) or a stream cannot be flushed, the ordinary exit is taken.
-    Only the console script calls this; :func:`inverse_qe.cli.main` returns.
+    process not joined), a profiler, tracer or debugger watches (they report as the
+    interpreter ends: ``python -m cProfile -m inverse_qe run`` must still write its
+    profile), or a stream cannot be flushed, the ordinary exit is taken. Only the
+    console script calls this; :func:`inverse_qe.cli.main` returns.
     """
     import atexit
     import threading
 
     children = sys.modules.get("multiprocessing")
-    if threading.active_count() == 1 and not (children and children.active_children()):
+    alone = threading.active_count() == 1 and not (children and children.active_children())
+    if alone and not _watched():
         try:
             atexit._run_exitfuncs()  # run once: they are cleared as they run
             sys.stdout.flush()
@@ -194,3 +197,11 @@ def leave(status: int) -> NoReturn:
             sys.exit(status)
         os._exit(status)
     sys.exit(status)
+
+
+def _watched() -> bool:
+    """Whether a tracer, a profiler or a monitoring tool (coverage, cProfile) is attached."""
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: cProfile registers here
+    return monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6))

@@ -124,3 +124,16 @@ def test_leave_exits_as_usual_while_another_thread_still_works() -> None:
     )
     assert done.returncode == 0
     assert done.stdout == "the thread finished\n"
+
+
+def test_a_profiled_command_still_writes_its_profile(tmp_path) -> None:
+    """A profiler reports as the interpreter ends: the quick exit must not cut it short."""
+    profile = tmp_path / "list.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "inverse_qe", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0
