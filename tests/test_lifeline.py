@@ -145,12 +145,18 @@ def test_ctrl_c_during_an_experiment_is_answered_once_by_the_command(tmp_path, e
     assert "--resume" in stderr
 
 
-def test_compare_with_workers_killed_leaves_no_process(tmp_path):
+@pytest.mark.parametrize(
+    "executor",
+    [["--workers", "2"], ["--workers", "2", "--scheduler", "local"]],
+    ids=["pool", "dask"],
+)
+def test_compare_with_workers_killed_leaves_no_process(tmp_path, executor):
     args = ["compare", "dry_powder_exhaustion", "fed_pivot", "--seeds", "10", "--weeks", "52"]
     out = tmp_path / "exp"
-    process = _start([*args, "--workers", "2", "--out", str(out), "--quiet"], tmp_path)
+    process = _start([*args, *executor, "--out", str(out), "--quiet"], tmp_path)
     _wait_for(lambda: any(out.glob("runs/*.parquet")), process, 120, "stored run")
-    # The forkserver, its two workers and the resource tracker at least.
+    # The forkserver, its two workers and the resource tracker at least (Dask's workers
+    # are forked from the same forkserver).
     _kill_and_check_family(process, least=4)
     from inverse_qe.experiments.store import Store
 

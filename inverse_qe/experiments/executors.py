@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from inverse_qe.experiments.pool import (
+    default_workers,
+    forkserver_context,
+    start_forkserver,
+    start_worker,
+)
 from inverse_qe.experiments.store import ExperimentError
 
 
@@ -56,33 +61,13 @@ class ExecutorInfo:
     restart: Callable[[], Executor] | None = None  # a fresh pool after a worker died
 
 
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-#: Imported by the forkserver before it forks workers (``__main__`` is the default);
-#: ``worker`` makes them warm: a run's imports are done once, in the forkserver.
-FORKSERVER_PRELOAD = [
-    "__main__",
-    "inverse_qe.experiments._forkserver",
-    "inverse_qe.experiments.worker",
-]
-
-
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool whose processes die with this one, even when it is killed with SIGKILL."""
-    from inverse_qe.experiments.worker import start
-
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(FORKSERVER_PRELOAD)
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=start, initargs=(os.getpid(),)
+        max_workers=workers,
+        mp_context=forkserver_context(),
+        initializer=start_worker,
+        initargs=(os.getpid(),),
     )
 
 
@@ -143,7 +128,14 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
         # profile; on a run of pure Python and small numpy calls that cost about a
         # fifth of each run (0.40 s against 0.33 s in-process, measured). There is no
         # dashboard here, so the workers this cluster starts go without it.
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        settings = {"distributed.worker.profile.enabled": False}
+        # Forked from the forkserver, which has Dask and the model imported (started by
+        # the command before its own imports), a worker starts in milliseconds; spawned,
+        # as Dask does by default, each imports them itself. A worker Dask restarts
+        # later (after a crash) is spawned as usual.
+        if start_forkserver(n, dask=True):
+            settings["distributed.worker.multiprocessing-method"] = "forkserver"
+        with dask.config.set(settings):
             cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,

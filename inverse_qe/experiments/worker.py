@@ -9,32 +9,16 @@ command: it reaches the terminal's whole process group, and the command answers 
 would only print a traceback of its own.
 """
 
-import signal
-import threading
-
 import pyarrow
 import pyarrow.parquet  # noqa: F401
 
 import inverse_qe.model.bathtub
 import inverse_qe.results  # noqa: F401
 from inverse_qe.experiments import runs  # noqa: F401
+from inverse_qe.experiments.pool import leave_ctrl_c_to_the_command
 from inverse_qe.threads import pin_blas_threads
 
 pin_blas_threads()
-
-
-def _leave_ctrl_c_to_the_command() -> None:
-    if threading.current_thread() is threading.main_thread():  # only there can it be set
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def start(parent: int) -> None:
-    """A pool worker's initializer: die with the command, one BLAS thread, no Ctrl-C."""
-    from inverse_qe.lifeline import bind_to
-
-    bind_to(parent)
-    pin_blas_threads()
-    _leave_ctrl_c_to_the_command()
 
 
 def dask_setup(worker) -> None:
@@ -47,6 +31,6 @@ def dask_setup(worker) -> None:
     """
     import logging
 
-    _leave_ctrl_c_to_the_command()
+    leave_ctrl_c_to_the_command()
     for name in ("tornado", "tornado.application", "tornado.general"):
         logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -56,6 +56,33 @@ def test_workers_must_be_positive():
         pass
 
 
+def test_a_pool_starts_without_the_model_in_the_command():
+    """The workers import the model (in their forkserver); the command need not.
+
+    Naming the workers' initializer used to import the model in the command (0.6 s,
+    on the critical path before any run could start).
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from inverse_qe.experiments.executors import open_executor\n"
+        "from inverse_qe.experiments.pool import start_forkserver\n"
+        "assert not start_forkserver(1)\n"
+        "assert start_forkserver(2)\n"
+        "with open_executor(workers=2) as info:\n"
+        "    child = info.executor.submit(os.getpid).result()\n"
+        "    ask = \"'inverse_qe.model.bathtub' in __import__('sys').modules\"\n"
+        "    warm = info.executor.submit(eval, ask).result()\n"
+        "assert child != os.getpid()\n"
+        "assert warm, 'the workers are warm'\n"
+        "assert 'inverse_qe.model.bathtub' not in sys.modules, 'the command is not'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_analysis_modules_are_imported_meanwhile_and_waited_for():
     """The analysis' imports run in a thread, joined on leaving; a failed one is left alone."""
     import sys
