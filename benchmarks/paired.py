@@ -2,11 +2,15 @@
 
     python benchmarks/paired.py cli /tmp/before_tree /tmp/after_tree --pairs 7
     python benchmarks/paired.py large /tmp/before_tree /tmp/after_tree --pairs 4
+    python benchmarks/paired.py compare-pool /tmp/before_tree /tmp/after_tree --pairs 6
 
 ``cli``: the whole ``python -m inverse_qe run`` (default scenario, twin, files, figure),
 one warm-up each; wall time and the CPU time of the process and its children.
 ``large``: 10,000 hedge funds, 104 weeks, seed 1, GC on, BLAS pinned, after a 4-week
 warm-up, each run in a fresh process; wall and CPU time of the run alone.
+``compare-pool``, ``compare-dask``, ``compare-one``: the whole ``inverse-qe compare`` of
+3 scenarios x 20 seeds (as in ``whole.py``) on 2 pool workers, on a local Dask cluster
+of 2, or in-process; wall time, and the CPU time of the command and its children.
 
 On a shared machine a pair's two runs meet about the same load, so the median of the
 per-pair ratios says more than a ratio of medians taken minutes apart.
@@ -48,6 +52,29 @@ def _cli(env: dict[str, str], tmp: str) -> tuple[float, float]:
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
+def _compare(extra: list[str]):
+    def measure(env: dict[str, str], tmp: str) -> tuple[float, float]:
+        from whole import COMPARE_SCENARIOS, COMPARE_SEEDS
+
+        command = [sys.executable, "-m", "inverse_qe", "compare", *COMPARE_SCENARIOS]
+        command += ["--seeds", str(COMPARE_SEEDS), "--force", "--quiet", "--out", f"{tmp}/c"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([*command, *extra], env=env, cwd=tmp, capture_output=True, check=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+    return measure
+
+
+COMPARES = {
+    "compare-pool": ["--workers", "2"],
+    "compare-dask": ["--workers", "2", "--scheduler", "local"],
+    "compare-one": ["--workers", "1"],
+}
+
+
 def _large(env: dict[str, str], tmp: str) -> tuple[float, float]:
     done = subprocess.run(
         [sys.executable, "-c", LARGE], env=env, cwd=tmp, capture_output=True, text=True, check=True
@@ -58,12 +85,12 @@ def _large(env: dict[str, str], tmp: str) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["cli", "large"])
+    parser.add_argument("what", choices=["cli", "large", *COMPARES])
     parser.add_argument("a", type=Path, help="tree A (holds inverse_qe/)")
     parser.add_argument("b", type=Path, help="tree B")
     parser.add_argument("--pairs", type=int, default=7)
     args = parser.parse_args()
-    measure = _cli if args.what == "cli" else _large
+    measure = {"cli": _cli, "large": _large}.get(args.what) or _compare(COMPARES[args.what])
     envs = [dict(os.environ, PYTHONPATH=str(tree.resolve())) for tree in (args.a, args.b)]
     with tempfile.TemporaryDirectory() as tmp:
         if args.what == "cli":

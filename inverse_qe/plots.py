@@ -24,6 +24,7 @@ lost because the picture could not be drawn.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -196,33 +197,51 @@ def dashboard_in_two(
         if isinstance(engine, ConstrainedLayoutEngine):  # a layout still pending: done now,
             engine.execute(fig)  # as each half alone would lay itself out differently
             fig.set_layout_engine("none")
-        right = elsewhere(_render_column, fig, "right")
-        layers = [_render_column(fig, "left"), right.result()]
+        right = elsewhere(render_half, fig, "right")
+        layers = [render_half(fig, "left"), right.result()]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    _save_layers(layers, out_path)
+    out_path.write_bytes(layers_png(layers))
     return out_path
 
 
-def _render_column(fig: Figure, side: str) -> np.ndarray:
-    """RGBA pixels of one column of the dashboard (the left one with the title block)."""
+def render_half(fig: Figure, side: str) -> np.ndarray:
+    """RGBA pixels of one half of a laid-out figure, on a transparent background.
+
+    ``"right"``: the axes whose left edge is right of the middle, alone; ``"left"``: the
+    other axes and everything drawn on the figure itself (titles, texts, legends). Laid
+    over white (:func:`layers_png`), the two are the whole figure, up to the rounding
+    of antialiased edges. The figure must be laid out already (no pending layout engine:
+    each half alone would lay itself out differently).
+    """
     left = side == "left"
-    for ax in fig.axes:
-        ax.set_visible((ax.get_position().x0 < 0.5) == left)
-    for text in fig.texts:
-        text.set_visible(left)
+    on_figure = [*fig.texts, *fig.legends, *fig.artists]
+    on_figure += [t for t in (fig._suptitle, fig._supxlabel, fig._supylabel) if t is not None]
+    shown = {a: (a.get_position().x0 < 0.5) == left for a in fig.axes}
+    shown.update(dict.fromkeys(on_figure, left))
+    visible, alpha = {a: a.get_visible() for a in shown}, fig.patch.get_alpha()
+    for artist, mine in shown.items():
+        artist.set_visible(mine and visible[artist])  # a hidden artist stays hidden
     fig.patch.set_alpha(0.0)
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba()).copy()
+    try:
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+    finally:  # the figure as it was, for another half or a whole drawing
+        for artist, was in visible.items():
+            artist.set_visible(was)
+        fig.patch.set_alpha(alpha)
 
 
-def _save_layers(layers: list[np.ndarray], out_path: Path) -> None:
+def layers_png(layers: list[np.ndarray], dpi: float = DPI) -> bytes:
+    """RGBA layers of one size laid over white, in order: the picture as PNG bytes."""
     from PIL import Image
 
     height, width = layers[0].shape[:2]
     picture = Image.new("RGBA", (width, height), (255, 255, 255, 255))
     for layer in layers:
         picture.alpha_composite(Image.fromarray(layer))
-    picture.convert("RGB").save(out_path, format="png", dpi=(DPI, DPI))
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, format="png", dpi=(dpi, dpi))
+    return buffer.getvalue()
 
 
 def warm_up() -> None:
@@ -234,8 +253,6 @@ def warm_up() -> None:
     the model is still being imported and simulated, so the dashboard itself is
     drawn warm once the results arrive.
     """
-    import io
-
     with mpl.rc_context(_STYLE):
         fig = Figure(figsize=(2.0, 1.0), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)

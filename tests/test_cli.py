@@ -309,14 +309,14 @@ def test_a_failure_in_the_figure_workers_helper_stops_the_run(tmp_path, monkeypa
     its failure travels two processes up and is reported like any other."""
     from inverse_qe import plots
 
-    render = plots._render_column
+    render = plots.render_half
 
     def no_right_column(fig, side):
         if side == "right":
             raise ValueError("no ink on the right")
         return render(fig, side)
 
-    monkeypatch.setattr(plots, "_render_column", no_right_column)
+    monkeypatch.setattr(plots, "render_half", no_right_column)
     monkeypatch.setenv("INVERSE_QE_CRASH_DIR", str(tmp_path / "crashes"))
     runs = tmp_path / "runs"
     runs.mkdir()

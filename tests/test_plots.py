@@ -355,3 +355,36 @@ def test_dashboard_in_two_processes_is_the_dashboard(weeks: int, tmp_path: Path)
     # Each column and the title block are there: neither half of the picture is blank.
     for region in (two[:60], two[:, :770], two[:, 770:]):
         assert (region < 200).any()
+
+
+def test_two_halves_of_a_figure_laid_over_white_are_the_figure(tmp_path: Path) -> None:
+    """``render_half`` splits any laid-out figure: axes by side, the figure's own
+    artists (title, legend, texts) with the left half; a hidden axes stays hidden, and
+    the figure is left as it was."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3), dpi=plots.DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 2).ravel()
+    for k, ax in enumerate(axes[:3]):
+        ax.plot([0, 1, 2], [k, 2 * k, k], label=f"line {k}")
+    axes[3].plot([0, 1], [1, 0], lw=8)
+    axes[3].set_visible(False)  # an empty panel, as the fan chart hides
+    fig.suptitle("a title")
+    fig.legend(loc="outside lower center", ncol=3)
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
+    whole = _pixels(_saved(fig, tmp_path / "whole.png"))
+    halves = [plots.render_half(fig, side) for side in ("left", "right")]
+    (tmp_path / "two.png").write_bytes(plots.layers_png(halves))
+    two = _pixels(tmp_path / "two.png")
+    difference = np.abs(whole - two).max(axis=2)
+    assert difference.max() <= 12
+    assert (difference > 0).mean() < 0.02
+    assert not axes[3].get_visible() and fig.patch.get_alpha() in (None, 1.0)
+
+
+def _saved(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=plots.DPI)
+    return path

@@ -109,22 +109,46 @@ def compare(
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("compare")
-        experiment.release_workers()
         warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=_fan_columns(options.out))
+        drawing = options.figures and len(results.timeseries) > 0
+        # With workers to spare, two of them draw the fan chart's halves meanwhile.
+        halves = _fan_chart_halves(results, warned, experiment.spare_workers()) if drawing else []
+        experiment.release_workers(after=halves)
         table = comparison_table(results)
         write_csv(table, options.out / "comparison.csv", float_format="%.10g")
         outputs = ["comparison.csv"]
         figure = None
-        if options.figures and len(results.timeseries):
-            from inverse_qe.experiments.figures import fan_chart
-
-            figure = fan_chart(results, options.out / "compare.png", warned)
+        if drawing:
+            figure = _fan_chart(results, options.out / "compare.png", warned, halves)
             outputs.append("compare.png")
         experiment.finish(outputs)
         experiment.report_failures()
     return Comparison(options.out, table, results, figure, warned)
+
+
+def _fan_chart_halves(results: Results, warned: list[str], workers) -> list:
+    """The fan chart's two halves handed to idle workers (none without them)."""
+    if workers is None:
+        return []
+    from inverse_qe.experiments.figures import fan_chart_half, fan_data
+
+    data = fan_data(results)
+    return [workers.submit(fan_chart_half, data, warned, side) for side in ("left", "right")]
+
+
+def _fan_chart(results: Results, path: Path, warned: list[str], halves: list) -> Path:
+    """``compare.png``: the halves the workers drew, laid together, or drawn here."""
+    from inverse_qe.experiments.figures import DPI, fan_chart
+
+    if not halves:
+        return fan_chart(results, path, warned)
+    from inverse_qe.outputs import write_atomically
+    from inverse_qe.plots import layers_png
+
+    write_atomically(path, layers_png([half.result() for half in halves], dpi=DPI))
+    return path
 
 
 def _fan_columns(out: Path) -> list[str]:

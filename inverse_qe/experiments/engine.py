@@ -325,11 +325,12 @@ def _now() -> str:
 class _Closing:
     """A context being exited in a thread: its exit waits for the thread, then re-raises."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, after: Sequence[Future] = ()) -> None:
         self.error: BaseException | None = None
 
         def close() -> None:
             try:
+                wait(after)  # their outcome is read by whoever handed them out
                 context.__exit__(None, None, None)
             except BaseException as error:  # raised again where the closing is waited for
                 self.error = error
@@ -581,19 +582,35 @@ class Experiment:
             self.manifest["dynamic"] = list(self.dynamic.values())
         self.store.write_manifest(self.manifest)
 
-    def release_workers(self) -> None:
+    def spare_workers(self) -> Executor | None:
+        """The runs' executor while it is open, if it has two or more worker processes.
+
+        Every run is done then, so its workers are idle: a figure split in two can be
+        drawn there while this process makes the tables. ``None`` in-process, or on one
+        worker (where the drawing is done here as it would be there).
+        """
+        runner = self.runner
+        if self._executor is None or runner is None or runner.refuse_new_runs:
+            return None
+        info = runner.info
+        if info.kind not in ("process", "dask") or info.parallelism < 2:
+            return None
+        return runner.executor
+
+    def release_workers(self, after: Sequence[Future] = ()) -> None:
         """Every run is done: close the executor in the background while the analysis runs.
 
         Stopping a Dask cluster (its workers, their nannies, the scheduler) takes most of
-        a second; the tables and figures need no worker, so they are made meanwhile. The
-        closing is waited for when the experiment closes (:meth:`finish`, or leaving the
-        ``with`` block), and an error in it is raised there. A run asked for afterwards
-        is refused with a clear error.
+        a second; the tables and figures need no worker, so they are made meanwhile.
+        ``after``: work handed to the workers (:meth:`spare_workers`) that the closing
+        waits for first. The closing is waited for when the experiment closes
+        (:meth:`finish`, or leaving the ``with`` block), and an error in it is raised
+        there. A run asked for afterwards is refused with a clear error.
         """
         if self._executor is None or self._executor not in self._stack:
             return
         self._stack.remove(self._executor)
-        closing = _Closing(self._executor)
+        closing = _Closing(self._executor, after)
         self._executor = None
         if self.runner is not None:
             self.runner.refuse_new_runs = "the workers were released once every run was done"

@@ -7,6 +7,7 @@ so they need no display and leave no global state behind.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +127,23 @@ def _bands(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
-def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
-    """Median and 5-95% band over seeds, per scenario, of the tub, rates and prices."""
+@dataclass(frozen=True)
+class FanData:
+    """What a fan chart draws, small enough to send to a worker.
+
+    ``panels``: (column, title, log axis, wide) in order, ``wide`` when its values span
+    more than a factor of three (a log axis helps only then); ``bands[column][arm]``:
+    the weeks, the 5% quantile, the median and the 95% quantile over seeds, scaled.
+    """
+
+    arms: list[str]
+    seeds: int
+    panels: list[tuple[str, str, bool, bool]]
+    bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]
+
+
+def fan_data(results) -> FanData:
+    """The median and 5-95% band over seeds, per scenario and series, of a comparison."""
     runs = results.runs[results.runs["arm"].notna()][["run_id", "arm", "arm_index"]]
     # A repeated scenario shares its runs with the first copy: attach every arm.
     series = results.timeseries.merge(runs, on="run_id")
@@ -136,21 +152,51 @@ def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
     prices = [c for c in series.columns if c.startswith("price_")]
     panels = [p for p in _FAN_PANELS if p[0] in series.columns]
     panels += [(c, f"{_pretty(c[6:])} (price, start = 1)", 1.0, True) for c in prices]
-    ncols = 4
-    nrows = math.ceil(len(panels) / ncols)
-    fig = _new(15, 3.0 * nrows + 0.9)
-    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
-    colours = {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(arms)}
-    for ax, (column, title, scale, log) in zip(axes, panels, strict=False):
-        _style(ax)
+    bands: dict[str, dict[str, tuple]] = {}
+    for column, _, scale, _ in panels:
+        bands[column] = {}
         for arm in arms:
             band = _bands(series[series["arm"] == arm], column) * scale
-            ax.fill_between(
-                band.index, band["q05"], band["q95"], color=colours[arm], alpha=0.16, lw=0
-            )
-            ax.plot(band.index, band["median"], color=colours[arm], lw=1.7)
+            weeks = band.index.to_numpy()
+            bands[column][arm] = (weeks, *(band[q].to_numpy() for q in ("q05", "median", "q95")))
+    shown = [(c, title, log, log and _wide(series[c])) for c, title, _, log in panels]
+    return FanData(arms, seeds, shown, bands)
+
+
+def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
+    """Median and 5-95% band over seeds, per scenario, of the tub, rates and prices."""
+    return _save(fan_figure(fan_data(results), warnings), path)
+
+
+def fan_chart_half(data: FanData, warnings: list[str] | None, side: str) -> np.ndarray:
+    """One half of the fan chart, laid out whole (see :func:`inverse_qe.plots.render_half`).
+
+    For a comparison run on several workers: two of them draw a half each while the
+    command makes its table, and :func:`inverse_qe.plots.layers_png` joins them.
+    """
+    from inverse_qe.plots import render_half
+
+    fig = fan_figure(data, warnings)
+    fig.get_layout_engine().execute(fig)  # the whole figure's layout, in either half
+    fig.set_layout_engine("none")
+    return render_half(fig, side)
+
+
+def fan_figure(data: FanData, warnings: list[str] | None = None) -> Figure:
+    """The fan chart of :func:`fan_data`'s bands, not yet laid out."""
+    ncols = 4
+    nrows = math.ceil(len(data.panels) / ncols)
+    fig = _new(15, 3.0 * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    colours = {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(data.arms)}
+    for ax, (column, title, log, wide) in zip(axes, data.panels, strict=False):
+        _style(ax)
+        for arm in data.arms:
+            weeks, q05, median, q95 = data.bands[column][arm]
+            ax.fill_between(weeks, q05, q95, color=colours[arm], alpha=0.16, lw=0)
+            ax.plot(weeks, median, color=colours[arm], lw=1.7)
         ax.set_title(title, fontsize=10, loc="left")
-        if log and _wide(series[column]):
+        if wide:
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_minor_formatter(NullFormatter())
@@ -159,24 +205,23 @@ def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
             ax.axhline(1.0, color="#999999", lw=0.8, ls=(0, (3, 2)))
         elif column in ("water_level", "dry_powder", "risk_asset_value"):
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    for ax in axes[len(panels) :]:
+    for ax in axes[len(data.panels) :]:
         ax.set_visible(False)
     for ax in axes[-ncols:]:
         ax.set_xlabel("week", fontsize=9)
-    handles = [Line2D([], [], color=colours[a], lw=2.2) for a in arms]
+    handles = [Line2D([], [], color=colours[a], lw=2.2) for a in data.arms]
     handles.append(Patch(color="#999999", alpha=0.3))
     fig.legend(
         handles,
-        [*arms, "5–95% of seeds"],
+        [*data.arms, "5–95% of seeds"],
         loc="outside lower center",
-        ncol=len(arms) + 1,
+        ncol=len(data.arms) + 1,
         frameon=False,
         fontsize=10,
     )
-    _suptitle(
-        fig, f"Scenario comparison: median and 5–95% band over {seeds} common seeds", 13, warnings
-    )
-    return _save(fig, path)
+    title = f"Scenario comparison: median and 5–95% band over {data.seeds} common seeds"
+    _suptitle(fig, title, 13, warnings)
+    return fig
 
 
 def _wide(values: pd.Series) -> bool:

@@ -95,3 +95,49 @@ def test_metric_units():
     assert mx.fmt_diff("peak_yield_10y", 0.0025) == "+25bp"
     assert mx.fmt_diff("forced_sales.total", -12.4) == "-12"
     assert mx.label("dry_powder_exhausted.gulf_fund") == "dry powder out: gulf_fund (week)"
+
+
+def _pixels(path):
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+def test_the_fan_chart_drawn_by_two_workers_is_the_fan_chart(tmp_path):
+    """On a pool, two idle workers draw a half each while the command makes its table.
+
+    The halves are rendered on transparent backgrounds and laid over white, so
+    antialiased edges may round differently by a few levels; nothing else may differ
+    (a dropped panel, legend or title would change whole regions).
+    """
+    from rich.console import Console
+
+    options = {"quiet": True, "console": Console(quiet=True)}
+    scenarios = ["dry_powder_exhaustion", "fed_pivot", "capex_plateau"]
+    here = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "one", workers=1, **options)
+    pool = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "two", workers=2, **options)
+    assert here.figure == tmp_path / "one" / "compare.png"
+    assert pool.figure == tmp_path / "two" / "compare.png"
+    one, two = _pixels(here.figure), _pixels(pool.figure)
+    assert one.shape == two.shape
+    difference = np.abs(one - two).max(axis=2)
+    assert difference.max() <= 12
+    assert (difference > 0).mean() < 0.02
+    width = two.shape[1]
+    for region in (two[:40], two[-30:], two[:, : width // 2], two[:, width // 2 :]):
+        assert (region < 200).any()  # the title, the legend and both halves have ink
+    assert pool.table.equals(here.table)
+
+
+def test_a_half_that_failed_in_its_worker_is_raised(tmp_path):
+    """A worker's failure reaches the command as the error it raised; nothing is written."""
+    from concurrent.futures import Future
+
+    from inverse_qe.experiments.comparison import _fan_chart
+
+    failed, drawn = Future(), Future()
+    failed.set_exception(ValueError("no ink on the left"))
+    drawn.set_result(np.zeros((2, 2, 4), dtype=np.uint8))
+    with pytest.raises(ValueError, match="no ink"):
+        _fan_chart(None, tmp_path / "compare.png", [], [failed, drawn])
+    assert not (tmp_path / "compare.png").exists()
