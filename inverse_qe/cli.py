@@ -339,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
 def console_main() -> None:
     """The ``inverse-qe`` console script: :func:`main`, then a quick exit."""
     from inverse_qe.errors import leave
+    from inverse_qe.experiments import pool
+
+    pool.START_EARLY = True  # this process ends with the command (see there)
 
     leave(main())
 

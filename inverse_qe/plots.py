@@ -51,6 +51,8 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
+from inverse_qe.halves import layers_png, render_half
+
 __all__ = ["ASSET_COLOURS", "dashboard", "dashboard_in_two", "warm_up"]
 
 FIGSIZE = (14.0, 10.0)
@@ -200,48 +202,8 @@ def dashboard_in_two(
         right = elsewhere(render_half, fig, "right")
         layers = [render_half(fig, "left"), right.result()]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(layers_png(layers))
+    out_path.write_bytes(layers_png(layers, DPI))
     return out_path
-
-
-def render_half(fig: Figure, side: str) -> np.ndarray:
-    """RGBA pixels of one half of a laid-out figure, on a transparent background.
-
-    ``"right"``: the axes whose left edge is right of the middle, alone; ``"left"``: the
-    other axes and everything drawn on the figure itself (titles, texts, legends). Laid
-    over white (:func:`layers_png`), the two are the whole figure, up to the rounding
-    of antialiased edges. The figure must be laid out already (no pending layout engine:
-    each half alone would lay itself out differently).
-    """
-    left = side == "left"
-    on_figure = [*fig.texts, *fig.legends, *fig.artists]
-    on_figure += [t for t in (fig._suptitle, fig._supxlabel, fig._supylabel) if t is not None]
-    shown = {a: (a.get_position().x0 < 0.5) == left for a in fig.axes}
-    shown.update(dict.fromkeys(on_figure, left))
-    visible, alpha = {a: a.get_visible() for a in shown}, fig.patch.get_alpha()
-    for artist, mine in shown.items():
-        artist.set_visible(mine and visible[artist])  # a hidden artist stays hidden
-    fig.patch.set_alpha(0.0)
-    try:
-        fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba()).copy()
-    finally:  # the figure as it was, for another half or a whole drawing
-        for artist, was in visible.items():
-            artist.set_visible(was)
-        fig.patch.set_alpha(alpha)
-
-
-def layers_png(layers: list[np.ndarray], dpi: float = DPI) -> bytes:
-    """RGBA layers of one size laid over white, in order: the picture as PNG bytes."""
-    from PIL import Image
-
-    height, width = layers[0].shape[:2]
-    picture = Image.new("RGBA", (width, height), (255, 255, 255, 255))
-    for layer in layers:
-        picture.alpha_composite(Image.fromarray(layer))
-    buffer = io.BytesIO()
-    picture.convert("RGB").save(buffer, format="png", dpi=(dpi, dpi))
-    return buffer.getvalue()
 
 
 def warm_up() -> None:

@@ -309,7 +309,7 @@ def test_a_failure_in_the_figure_workers_helper_stops_the_run(tmp_path, monkeypa
     its failure travels two processes up and is reported like any other."""
     from inverse_qe import plots
 
-    render = plots.render_half
+    render = plots.render_half  # as the dashboard calls it
 
     def no_right_column(fig, side):
         if side == "right":

@@ -358,11 +358,13 @@ def test_dashboard_in_two_processes_is_the_dashboard(weeks: int, tmp_path: Path)
 
 
 def test_two_halves_of_a_figure_laid_over_white_are_the_figure(tmp_path: Path) -> None:
-    """``render_half`` splits any laid-out figure: axes by side, the figure's own
+    """``halves.render_half`` splits any laid-out figure: axes by side, the figure's own
     artists (title, legend, texts) with the left half; a hidden axes stays hidden, and
     the figure is left as it was."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from inverse_qe.halves import layers_png, render_half
 
     fig = Figure(figsize=(6, 3), dpi=plots.DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -376,8 +378,8 @@ def test_two_halves_of_a_figure_laid_over_white_are_the_figure(tmp_path: Path) -
     fig.get_layout_engine().execute(fig)
     fig.set_layout_engine("none")
     whole = _pixels(_saved(fig, tmp_path / "whole.png"))
-    halves = [plots.render_half(fig, side) for side in ("left", "right")]
-    (tmp_path / "two.png").write_bytes(plots.layers_png(halves))
+    halves = [render_half(fig, side) for side in ("left", "right")]
+    (tmp_path / "two.png").write_bytes(layers_png(halves, plots.DPI))
     two = _pixels(tmp_path / "two.png")
     difference = np.abs(whole - two).max(axis=2)
     assert difference.max() <= 12

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from inverse_qe.cli import seed_option, weeks_option, whole_number
-from inverse_qe.experiments.pool import start_forkserver
+from inverse_qe.experiments import pool
 from inverse_qe.terminal import print_json, status_console
 
 
@@ -226,13 +226,14 @@ def _pool_first(command):
     The forkserver imports the model for the workers (about 0.8 s; with Dask's modules
     for a local Dask cluster, 1.5 s); started first, it does so on another core while
     the command imports pandas and validates its plan, instead of afterwards with every
-    other core idle. Not for one local worker (in-process) or a remote Dask scheduler.
+    other core idle. Not for one local worker (in-process) or a remote Dask scheduler,
+    and only in the console script (see :data:`~inverse_qe.experiments.pool.START_EARLY`).
     """
 
     @functools.wraps(command)
     def handler(args: argparse.Namespace, console: Console) -> int:
-        if not args.scheduler or args.scheduler == "local":
-            start_forkserver(args.workers, dask=args.scheduler == "local")
+        if pool.START_EARLY and (not args.scheduler or args.scheduler == "local"):
+            pool.start_forkserver(args.workers, dask=args.scheduler == "local")
         return command(args, console)
 
     return handler

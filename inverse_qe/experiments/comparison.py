@@ -104,8 +104,11 @@ def compare(
             for seed in seed_values:
                 spec = make_spec(source, overrides, seed, weeks)
                 plan.append(PlannedRun(spec, {"arm": arm, "arm_index": index, "seed": seed}))
+        # On workers, the fan chart is drawn there: this process needs no matplotlib.
         runner = experiment.start(
-            plan, f"compare · {len(arms)} scenarios × {len(seed_values)} seeds"
+            plan,
+            f"compare · {len(arms)} scenarios × {len(seed_values)} seeds",
+            analysis_modules=("scipy.stats", "PIL.Image"),
         )
         runner.run(p.spec for p in plan)
         experiment.require_some_runs("compare")
@@ -128,26 +131,91 @@ def compare(
     return Comparison(options.out, table, results, figure, warned)
 
 
+# -- the fan chart: its bands here, its drawing in figures.py ------------------------------------
+#: Series of the fan chart besides the prices, and their scale (rates in per cent).
+FAN_SERIES: list[tuple[str, float]] = [
+    ("water_level", 1.0),
+    ("dry_powder", 1.0),
+    ("yield_10y", 100.0),
+    ("bond_spread", 100.0),
+    ("risk_asset_value", 1.0),
+]
+
+
+@dataclass(frozen=True)
+class FanData:
+    """What a fan chart draws, small enough to send to a worker.
+
+    ``panels``: (column, log axis, wide) in order, prices on a log axis, ``wide`` when
+    the series spans more than a factor of three (a log scale helps only then);
+    ``bands[column][arm]``: the weeks, and the 5% quantile, the median and the 95%
+    quantile over seeds, scaled.
+    """
+
+    arms: list[str]
+    seeds: int
+    panels: list[tuple[str, bool, bool]]
+    bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]
+
+
+def fan_data(results: Results) -> FanData:
+    """The median and 5-95% band over seeds, per scenario and series, of a comparison."""
+    runs = results.runs[results.runs["arm"].notna()][["run_id", "arm", "arm_index"]]
+    # A repeated scenario shares its runs with the first copy: attach every arm.
+    series = results.timeseries.merge(runs, on="run_id")
+    arms = runs.drop_duplicates("arm").sort_values("arm_index")["arm"].tolist()
+    seeds = int(results.runs[results.runs["arm"] == arms[0]]["seed"].nunique())
+    prices = [c for c in series.columns if c.startswith("price_")]
+    chosen = [(c, scale, False) for c, scale in FAN_SERIES if c in series.columns]
+    chosen += [(c, 1.0, True) for c in prices]
+    bands: dict[str, dict[str, tuple]] = {}
+    for column, scale, _ in chosen:
+        bands[column] = {}
+        for arm in arms:
+            grouped = series[series["arm"] == arm].groupby("week")[column]
+            quantiles = [grouped.quantile(0.05), grouped.median(), grouped.quantile(0.95)]
+            weeks = quantiles[1].index.to_numpy()
+            bands[column][arm] = (weeks, *(q.to_numpy() * scale for q in quantiles))
+    panels = [(c, log, log and _wide(series[c])) for c, _, log in chosen]
+    return FanData(arms, seeds, panels, bands)
+
+
+def _wide(values: pd.Series) -> bool:
+    """A log axis helps only when prices move by more than a factor of three."""
+    positive = values[values > 0]
+    return bool(len(positive)) and float(positive.max() / positive.min()) > 3.0
+
+
 def _fan_chart_halves(results: Results, warned: list[str], workers) -> list:
     """The fan chart's two halves handed to idle workers (none without them)."""
     if workers is None:
         return []
-    from inverse_qe.experiments.figures import fan_chart_half, fan_data
-
     data = fan_data(results)
-    return [workers.submit(fan_chart_half, data, warned, side) for side in ("left", "right")]
+    return [workers.submit(_draw_half, data, warned, side) for side in ("left", "right")]
+
+
+def _draw_half(data: FanData, warned: list[str], side: str):
+    """In a worker: one half of the fan chart.
+
+    Named here, not in ``figures``, so that the command that sends it need not import
+    matplotlib.
+    """
+    from inverse_qe.experiments.figures import fan_chart_half
+
+    return fan_chart_half(data, warned, side)
 
 
 def _fan_chart(results: Results, path: Path, warned: list[str], halves: list) -> Path:
     """``compare.png``: the halves the workers drew, laid together, or drawn here."""
-    from inverse_qe.experiments.figures import DPI, fan_chart
-
     if not halves:
-        return fan_chart(results, path, warned)
-    from inverse_qe.outputs import write_atomically
-    from inverse_qe.plots import layers_png
+        from inverse_qe.experiments.figures import fan_chart
 
-    write_atomically(path, layers_png([half.result() for half in halves], dpi=DPI))
+        return fan_chart(results, path, warned)
+    from inverse_qe.halves import layers_png
+    from inverse_qe.outputs import write_atomically
+
+    drawn = [half.result() for half in halves]  # (pixels, dots per inch) each
+    write_atomically(path, layers_png([pixels for pixels, _ in drawn], dpi=drawn[0][1]))
     return path
 
 

@@ -483,8 +483,17 @@ class Experiment:
                 " with another --out"
             )
 
-    def start(self, plan: Sequence[PlannedRun], description: str) -> Runner:
-        """Write the manifest with the plan, open the executor and the progress bar."""
+    def start(
+        self,
+        plan: Sequence[PlannedRun],
+        description: str,
+        analysis_modules: Sequence[str] = ANALYSIS_MODULES,
+    ) -> Runner:
+        """Write the manifest with the plan, open the executor and the progress bar.
+
+        ``analysis_modules``: imported while the runs execute in other processes (those
+        the analysis after the runs needs, in this process).
+        """
         self.plan = list(plan)
         stored_plan = self.manifest.get("plan")
         new_plan = [p.entry() for p in self.plan]
@@ -526,7 +535,7 @@ class Experiment:
         )
         info = self._enter(self._executor)
         if info.kind in ("process", "dask"):
-            self._enter(_imported_meanwhile(ANALYSIS_MODULES))
+            self._enter(_imported_meanwhile(analysis_modules))
         progress = self._enter(
             Progress(
                 TextColumn("[bold]{task.description}"),

@@ -7,7 +7,6 @@ so they need no display and leave no global state behind.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,92 +109,58 @@ def _safe(text: str) -> str:
 
 
 # -- compare: fan charts --------------------------------------------------------------------
-_FAN_PANELS: list[tuple[str, str, float, bool]] = [
-    # column, title, scale, log axis
-    ("water_level", "water level (US\\$bn)", 1.0, False),
-    ("dry_powder", "dry powder (US\\$bn)", 1.0, False),
-    ("yield_10y", "10y yield (%)", 100.0, False),
-    ("bond_spread", "hyperscaler bond spread (%)", 100.0, False),
-    ("risk_asset_value", "risk-asset value (US\\$bn)", 1.0, False),
-]
+#: The titles of the fan chart's panels (prices get theirs from the asset's name).
+_FAN_TITLES = {
+    "water_level": "water level (US\\$bn)",
+    "dry_powder": "dry powder (US\\$bn)",
+    "yield_10y": "10y yield (%)",
+    "bond_spread": "hyperscaler bond spread (%)",
+    "risk_asset_value": "risk-asset value (US\\$bn)",
+}
 
 
-def _bands(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    grouped = frame.groupby("week")[column]
-    return pd.DataFrame(
-        {"q05": grouped.quantile(0.05), "median": grouped.median(), "q95": grouped.quantile(0.95)}
-    )
-
-
-@dataclass(frozen=True)
-class FanData:
-    """What a fan chart draws, small enough to send to a worker.
-
-    ``panels``: (column, title, log axis, wide) in order, ``wide`` when its values span
-    more than a factor of three (a log axis helps only then); ``bands[column][arm]``:
-    the weeks, the 5% quantile, the median and the 95% quantile over seeds, scaled.
-    """
-
-    arms: list[str]
-    seeds: int
-    panels: list[tuple[str, str, bool, bool]]
-    bands: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]
-
-
-def fan_data(results) -> FanData:
-    """The median and 5-95% band over seeds, per scenario and series, of a comparison."""
-    runs = results.runs[results.runs["arm"].notna()][["run_id", "arm", "arm_index"]]
-    # A repeated scenario shares its runs with the first copy: attach every arm.
-    series = results.timeseries.merge(runs, on="run_id")
-    arms = runs.drop_duplicates("arm").sort_values("arm_index")["arm"].tolist()
-    seeds = int(results.runs[results.runs["arm"] == arms[0]]["seed"].nunique())
-    prices = [c for c in series.columns if c.startswith("price_")]
-    panels = [p for p in _FAN_PANELS if p[0] in series.columns]
-    panels += [(c, f"{_pretty(c[6:])} (price, start = 1)", 1.0, True) for c in prices]
-    bands: dict[str, dict[str, tuple]] = {}
-    for column, _, scale, _ in panels:
-        bands[column] = {}
-        for arm in arms:
-            band = _bands(series[series["arm"] == arm], column) * scale
-            weeks = band.index.to_numpy()
-            bands[column][arm] = (weeks, *(band[q].to_numpy() for q in ("q05", "median", "q95")))
-    shown = [(c, title, log, log and _wide(series[c])) for c, title, _, log in panels]
-    return FanData(arms, seeds, shown, bands)
+def _fan_title(column: str) -> str:
+    if column.startswith("price_"):
+        return f"{_pretty(column[6:])} (price, start = 1)"
+    return _FAN_TITLES[column]
 
 
 def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
     """Median and 5-95% band over seeds, per scenario, of the tub, rates and prices."""
+    from inverse_qe.experiments.comparison import fan_data
+
     return _save(fan_figure(fan_data(results), warnings), path)
 
 
-def fan_chart_half(data: FanData, warnings: list[str] | None, side: str) -> np.ndarray:
-    """One half of the fan chart, laid out whole (see :func:`inverse_qe.plots.render_half`).
+def fan_chart_half(data, warnings: list[str] | None, side: str) -> tuple[np.ndarray, float]:
+    """One half of the fan chart, laid out whole (see :func:`inverse_qe.halves.render_half`).
 
     For a comparison run on several workers: two of them draw a half each while the
-    command makes its table, and :func:`inverse_qe.plots.layers_png` joins them.
+    command makes its table, and :func:`inverse_qe.halves.layers_png` joins them: the
+    half's RGBA pixels, and its dots per inch.
     """
-    from inverse_qe.plots import render_half
+    from inverse_qe.halves import render_half
 
     fig = fan_figure(data, warnings)
     fig.get_layout_engine().execute(fig)  # the whole figure's layout, in either half
     fig.set_layout_engine("none")
-    return render_half(fig, side)
+    return render_half(fig, side), DPI
 
 
-def fan_figure(data: FanData, warnings: list[str] | None = None) -> Figure:
-    """The fan chart of :func:`fan_data`'s bands, not yet laid out."""
+def fan_figure(data, warnings: list[str] | None = None) -> Figure:
+    """The fan chart of a :class:`~inverse_qe.experiments.comparison.FanData`, not laid out."""
     ncols = 4
     nrows = math.ceil(len(data.panels) / ncols)
     fig = _new(15, 3.0 * nrows + 0.9)
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     colours = {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(data.arms)}
-    for ax, (column, title, log, wide) in zip(axes, data.panels, strict=False):
+    for ax, (column, log, wide) in zip(axes, data.panels, strict=False):
         _style(ax)
         for arm in data.arms:
             weeks, q05, median, q95 = data.bands[column][arm]
             ax.fill_between(weeks, q05, q95, color=colours[arm], alpha=0.16, lw=0)
             ax.plot(weeks, median, color=colours[arm], lw=1.7)
-        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_title(_fan_title(column), fontsize=10, loc="left")
         if wide:
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -222,12 +187,6 @@ def fan_figure(data: FanData, warnings: list[str] | None = None) -> Figure:
     title = f"Scenario comparison: median and 5–95% band over {data.seeds} common seeds"
     _suptitle(fig, title, 13, warnings)
     return fig
-
-
-def _wide(values: pd.Series) -> bool:
-    """A log axis helps only when prices move by more than a factor of three."""
-    positive = values[values > 0]
-    return bool(len(positive)) and float(positive.max() / positive.min()) > 3.0
 
 
 # -- sweep: response curves and tornado -----------------------------------------------------

@@ -17,6 +17,14 @@ import os
 import signal
 import threading
 
+#: Whether an experiment command may start the forkserver before it has checked its
+#: inputs (:func:`inverse_qe.experiments.commands._pool_first`). Set by the console
+#: script only: its process ends with the command, and with it the forkserver and the
+#: forkserver's socket in the temporary directory, even when the command turns out to
+#: be a mistake. A Python session that calls ``cli.main`` lives on, so a command that
+#: fails there starts nothing.
+START_EARLY = False
+
 #: Imported by the forkserver before it forks workers (``__main__`` is the default);
 #: ``worker`` makes them warm: a run's imports are done once, in the forkserver.
 FORKSERVER_PRELOAD = [

@@ -137,7 +137,7 @@ def test_a_half_that_failed_in_its_worker_is_raised(tmp_path):
 
     failed, drawn = Future(), Future()
     failed.set_exception(ValueError("no ink on the left"))
-    drawn.set_result(np.zeros((2, 2, 4), dtype=np.uint8))
+    drawn.set_result((np.zeros((2, 2, 4), dtype=np.uint8), 110.0))
     with pytest.raises(ValueError, match="no ink"):
         _fan_chart(None, tmp_path / "compare.png", [], [failed, drawn])
     assert not (tmp_path / "compare.png").exists()
