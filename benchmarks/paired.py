@@ -10,7 +10,10 @@ one warm-up each; wall time and the CPU time of the process and its children.
 warm-up, each run in a fresh process; wall and CPU time of the run alone.
 ``compare-pool``, ``compare-dask``, ``compare-one``: the whole ``inverse-qe compare`` of
 3 scenarios x 20 seeds (as in ``whole.py``) on 2 pool workers, on a local Dask cluster
-of 2, or in-process; wall time, and the CPU time of the command and its children.
+of 2, or in-process; wall time, and the CPU time of the command and its children
+(those it waits for: not the pool's workers, children of its forkserver).
+``compare-pool-short``: the same on 2 pool workers for 4 weeks, where the command's
+own serial part is most of the time.
 
 On a shared machine a pair's two runs meet about the same load, so the median of the
 per-pair ratios says more than a ratio of medians taken minutes apart.
@@ -70,6 +73,9 @@ def _compare(extra: list[str]):
 
 COMPARES = {
     "compare-pool": ["--workers", "2"],
+    # 4 weeks instead of 104: the runs take little, what is left is the command's own
+    # serial part (imports, the pool's start, the table, the fan chart)
+    "compare-pool-short": ["--workers", "2", "--weeks", "4"],
     "compare-dask": ["--workers", "2", "--scheduler", "local"],
     "compare-one": ["--workers", "1"],
 }
