@@ -15,6 +15,7 @@ Outputs: ``comparison.csv`` (tidy: one row per metric and scenario) and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor, CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,16 @@ def _draw_half(data: FanData, warned: list[str], side: str):
 
 
 def _fan_chart(results: Results, path: Path, warned: list[str], halves: list) -> Path:
-    """``compare.png``: the halves the workers drew, laid together, or drawn here."""
+    """``compare.png``: the halves the workers drew, laid together, or drawn here.
+
+    A worker lost while drawing (its pool broken, its task cancelled) costs only
+    time: the chart is drawn here instead. An error of the drawing itself is raised.
+    """
+    if halves:
+        try:
+            drawn = [half.result() for half in halves]  # (pixels, dots per inch) each
+        except (BrokenExecutor, CancelledError):
+            halves = []
     if not halves:
         from inverse_qe.experiments.figures import fan_chart
 
@@ -214,7 +224,6 @@ def _fan_chart(results: Results, path: Path, warned: list[str], halves: list) ->
     from inverse_qe.halves import layers_png
     from inverse_qe.outputs import write_atomically
 
-    drawn = [half.result() for half in halves]  # (pixels, dots per inch) each
     write_atomically(path, layers_png([pixels for pixels, _ in drawn], dpi=drawn[0][1]))
     return path
 

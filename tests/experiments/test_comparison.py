@@ -141,3 +141,22 @@ def test_a_half_that_failed_in_its_worker_is_raised(tmp_path):
     with pytest.raises(ValueError, match="no ink"):
         _fan_chart(None, tmp_path / "compare.png", [], [failed, drawn])
     assert not (tmp_path / "compare.png").exists()
+
+
+def test_a_worker_lost_while_drawing_costs_only_time(tmp_path, quiet):
+    """A broken pool or a cancelled half: the fan chart is drawn in the command."""
+    from concurrent.futures import CancelledError, Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from inverse_qe.experiments.comparison import _fan_chart
+    from inverse_qe.experiments.store import load
+
+    out = tmp_path / "c"
+    compare(["dry_powder_exhaustion", "fed_pivot"], seeds=2, weeks=WEEKS, out=out, **quiet)
+    for lost in (BrokenProcessPool("a worker died"), CancelledError()):
+        failed, drawn = Future(), Future()
+        failed.set_exception(lost)
+        drawn.set_result((np.zeros((2, 2, 4), dtype=np.uint8), 110.0))
+        path = tmp_path / f"{type(lost).__name__}.png"
+        assert _fan_chart(load(out), path, [], [drawn, failed]) == path
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
