@@ -19,13 +19,24 @@ import io
 import numpy as np
 
 
+def lay_out(fig) -> None:
+    """Lay a figure out now and keep that layout.
+
+    Each half must be drawn on the whole figure's layout, which a half drawn alone
+    would recompute differently.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+
+
 def render_half(fig, side: str) -> np.ndarray:
     """RGBA pixels of one half of a laid-out matplotlib figure, on a transparent background.
 
     ``"right"``: the axes whose left edge is right of the middle, alone; ``"left"``: the
     other axes and everything drawn on the figure itself (titles, texts, legends). The
-    figure must be laid out already (no pending layout engine: each half alone would lay
-    itself out differently); it is left as it was.
+    figure must be laid out already (:func:`lay_out`); it is left as it was.
     """
     left = side == "left"
     on_figure = [*fig.texts, *fig.legends, *fig.artists]

@@ -38,7 +38,6 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import (
@@ -51,7 +50,7 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
-from inverse_qe.halves import layers_png, render_half
+from inverse_qe.halves import lay_out, layers_png, render_half
 
 __all__ = ["ASSET_COLOURS", "dashboard", "dashboard_in_two", "warm_up"]
 
@@ -195,10 +194,7 @@ def dashboard_in_two(
     out_path = Path(out_path)
     with mpl.rc_context(_STYLE):
         fig = _figure(timeseries, summary)
-        engine = fig.get_layout_engine()
-        if isinstance(engine, ConstrainedLayoutEngine):  # a layout still pending: done now,
-            engine.execute(fig)  # as each half alone would lay itself out differently
-            fig.set_layout_engine("none")
+        lay_out(fig)  # once, for both halves
         right = elsewhere(render_half, fig, "right")
         layers = [render_half(fig, "left"), right.result()]
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -169,11 +169,12 @@ def fan_data(results: Results) -> FanData:
     prices = [c for c in series.columns if c.startswith("price_")]
     chosen = [(c, scale, False) for c, scale in FAN_SERIES if c in series.columns]
     chosen += [(c, 1.0, True) for c in prices]
+    weekly = {arm: series[series["arm"] == arm].groupby("week") for arm in arms}
     bands: dict[str, dict[str, tuple]] = {}
     for column, scale, _ in chosen:
         bands[column] = {}
         for arm in arms:
-            grouped = series[series["arm"] == arm].groupby("week")[column]
+            grouped = weekly[arm][column]
             quantiles = [grouped.quantile(0.05), grouped.median(), grouped.quantile(0.95)]
             weeks = quantiles[1].index.to_numpy()
             bands[column][arm] = (weeks, *(q.to_numpy() * scale for q in quantiles))

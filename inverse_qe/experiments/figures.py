@@ -139,11 +139,10 @@ def fan_chart_half(data, warnings: list[str] | None, side: str) -> tuple[np.ndar
     command makes its table, and :func:`inverse_qe.halves.layers_png` joins them: the
     half's RGBA pixels, and its dots per inch.
     """
-    from inverse_qe.halves import render_half
+    from inverse_qe.halves import lay_out, render_half
 
     fig = fan_figure(data, warnings)
-    fig.get_layout_engine().execute(fig)  # the whole figure's layout, in either half
-    fig.set_layout_engine("none")
+    lay_out(fig)  # the whole figure's layout, in either half
     return render_half(fig, side), DPI
 
 
