@@ -173,16 +173,17 @@ def _sale_order_index(sale_order: ArrayLike | None, n_holders: int, n_assets: in
 # ---------------------------------------------------------------------------------------
 
 
-def _sum_over_holders(x: FloatArray) -> FloatArray:
+def _sum_over_holders(x: FloatArray, rows: NDArray | None = None) -> FloatArray:
     """Per-asset total over holders of a non-negative array, independent of their order.
 
     A plain sum depends on the summation order in the last bits; sorting each column first
     makes the result a function of the multiset of values only, so permuting holders
     permutes every output exactly. Holders with nothing in ``x`` (most of them in a round
     with thousands of funds) are left out of the sort: their zeros would sort first and
-    add nothing, so the total is the same to the bit.
+    add nothing, so the total is the same to the bit. ``rows``: holders known to include
+    every one with something in ``x`` (any others add zeros, which change nothing).
     """
-    active = x[row_sums(x) > 0.0]
+    active = x[row_sums(x) > 0.0] if rows is None else x[rows]
     if active.shape[0] == 0:
         return np.zeros(x.shape[1])
     return np.sort(active, axis=0).sum(axis=0)
@@ -394,6 +395,9 @@ def run_fire_sale(
         order_index = _sale_order_index(subset, subset.shape[0], n_assets)
     else:
         order_index = _sale_order_index(sale_order, n_holders, n_assets)
+    if order_index is not None and order_index.ndim == 2:
+        # Each waterfall holder's row of ranks (of the waterfall holders only when mixed).
+        rank_row = np.arange(n_holders) if waterfall_rows is None else np.cumsum(waterfall_rows) - 1
 
     # ---- pre-shock balance sheet --------------------------------------------------
     cash_before, debt_before = cash_now.copy(), debt_now.copy()
@@ -403,8 +407,11 @@ def run_fire_sale(
         target = _leverage(gross_before, equity_before, debt_now)
 
     # ---- shock ----------------------------------------------------------------------
-    direct_losses = -row_sums(h * shock_arr)
-    h = h * (1.0 + shock_arr)
+    if shock is None:  # the model's clearings: no loss, and the holdings as they are
+        direct_losses = np.full(n_holders, -0.0)  # the bits of -(h * 0).sum(axis=1)
+    else:
+        direct_losses = -row_sums(h * shock_arr)
+        h = h * (1.0 + shock_arr)
 
     # ---- rounds ---------------------------------------------------------------------
     reserved = np.zeros(n_holders)  # cash raised for cash_needed, not to be spent here
@@ -460,16 +467,27 @@ def run_fire_sale(
         need_sale = np.where(need_sale >= threshold, need_sale, 0.0)
         forced = delever_sale + need_sale
 
-        # 3. Allocation across assets.
+        # 3. Allocation across assets, for the holders that sell. One with nothing to sell
+        # sells nothing of any asset under either rule, so its row stays zero: at 10,000
+        # funds most of them sit a round out.
+        forced_sales = np.zeros_like(h)
+        sellers = np.flatnonzero(forced > 0)
         if liquidation == "pro_rata":
-            forced_sales = _allocate_pro_rata(h, book, forced)
+            pro_rata, by_rank = sellers, sellers[:0]
         elif waterfall_rows is None:
-            forced_sales = _allocate_waterfall(h, book, forced, order_index)
-        else:
-            # Only the few waterfall holders pay for the sort-and-cumsum allocation.
-            forced_sales = _allocate_pro_rata(h, book, forced)
-            rows = waterfall_rows
-            forced_sales[rows] = _allocate_waterfall(h[rows], book[rows], forced[rows], order_index)
+            pro_rata, by_rank = sellers[:0], sellers
+        else:  # only the waterfall holders pay for the sort-and-cumsum allocation
+            chosen = waterfall_rows[sellers]
+            pro_rata, by_rank = sellers[~chosen], sellers[chosen]
+        if pro_rata.size:
+            forced_sales[pro_rata] = _allocate_pro_rata(
+                h[pro_rata], book[pro_rata], forced[pro_rata]
+            )
+        if by_rank.size:
+            ranks = order_index if order_index.ndim == 1 else order_index[rank_row[by_rank]]
+            forced_sales[by_rank] = _allocate_waterfall(
+                h[by_rank], book[by_rank], forced[by_rank], ranks
+            )
 
         # 4. Discretionary orders, round 1 only. Without them (every later round, and
         # every round of a clearing without orders) the arrays of orders are not built
@@ -497,7 +515,7 @@ def run_fire_sale(
 
         # 5. Clearing: one price per asset for all trades of the round.
         sales = forced_sales + order_sales if ordered else forced_sales
-        net_sales = _sum_over_holders(sales)
+        net_sales = _sum_over_holders(sales, None if ordered else sellers)
         if ordered:
             net_sales = net_sales - _sum_over_holders(buys)
         factor = _price_factor(net_sales, impact_arr, impact_kind)
