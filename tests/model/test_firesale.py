@@ -621,6 +621,31 @@ def test_mixed_liquidation_applies_each_holders_rule():
     np.testing.assert_allclose(result.sales[1], [3.0, 27.0])
 
 
+def test_mixed_liquidation_with_ranks_per_holder_and_a_holder_sitting_out():
+    """Each waterfall holder sells by its own ranks, whoever else sells in the round.
+
+    Holder 0 (waterfall, asset 1 first) has nothing to raise; holder 1 sells pro rata;
+    holder 2 (waterfall, asset 0 first) raises 30 from (10, 90): all 10 of asset 0,
+    then 20 of asset 1. Only the holders that sell are allocated, so holder 2 must find
+    its own row of ranks, the second of the waterfall holders', not the first seller's.
+    """
+    holdings = np.array([[10.0, 90.0]] * 3)
+    kwargs = {
+        "liquidation": np.array([True, False, True]),
+        "sale_order": np.array([[1, 0], [0, 1], [0, 1]]),
+        "leverage_limit": np.inf,
+    }
+    zeros = np.zeros(3)
+    result = run_fire_sale(
+        holdings, zeros, zeros, np.zeros(2), cash_needed=np.array([0.0, 30.0, 30.0]), **kwargs
+    )
+    np.testing.assert_allclose(result.sales, [[0.0, 0.0], [3.0, 27.0], [10.0, 20.0]])
+    everyone = run_fire_sale(
+        holdings, zeros, zeros, np.zeros(2), cash_needed=np.array([30.0, 30.0, 30.0]), **kwargs
+    )
+    np.testing.assert_allclose(everyone.sales, [[0.0, 30.0], [3.0, 27.0], [10.0, 20.0]])
+
+
 def test_mixed_liquidation_rejects_a_bad_mask():
     with pytest.raises(ValueError, match="booleans"):
         run_fire_sale(
