@@ -29,7 +29,7 @@ from inverse_qe.model.clearing import CauseTracker, clear, place_new_issues
 from inverse_qe.model.collector import RecorderCollector
 from inverse_qe.model.events import EventLog
 from inverse_qe.model.ledger import Holder, Ledger
-from inverse_qe.model.liquidity import net_liquidity, water_rows
+from inverse_qe.model.liquidity import net_liquidity, water_rows, water_sectors
 from inverse_qe.model.markets import Markets
 from inverse_qe.model.paths import week_dates, weekly
 from inverse_qe.model.recorder import Recorder
@@ -120,6 +120,7 @@ class BathtubModel(mesa.Model):
         self.kinds = np.array([h.kind for h in holders])
         self.absorber_rows = np.array([self.rows.value_investors])
         self.water_rows = water_rows(self.kinds)
+        self.water_sectors = water_sectors(self.kinds, self.water_rows)
 
     @property
     def lookahead(self) -> int:
@@ -268,7 +269,7 @@ class BathtubModel(mesa.Model):
         for sector in (self.hyperscalers, self.sovereign_funds, self.hedge_funds):
             need = sector.payments_due()
             cash_needed[sector.rows] = need
-            reasons[sector.rows] = np.where(need > 0, sector.SALE_REASON, "")
+            reasons[sector.rows[need > 0]] = sector.SALE_REASON
         return cash_needed, reasons
 
     def _fund_and_trade(self, cash_needed: np.ndarray, reasons: np.ndarray) -> None:

@@ -228,7 +228,9 @@ def _record_forced_sales(
     ``margin_terms``: the seller's leverage when the check began, and its limit.
     """
     week, log = model.week, model.events
-    sellers = np.flatnonzero((row_sums(forced) > 1e-6) & (reasons != ""))
+    # The reason is asked only of those that sold (comparing strings is the slow part).
+    sold_some = np.flatnonzero(row_sums(forced) > 1e-6)
+    sellers = sold_some[reasons[sold_some] != ""]
     if sellers.size == 0:
         return
     rows = forced[sellers]

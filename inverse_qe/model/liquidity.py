@@ -32,6 +32,16 @@ def water_rows(kinds: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isin(kinds, WATER_KINDS))
 
 
+def water_sectors(kinds: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each sector's holders as positions among the water rows ``rows``.
+
+    Found once (a holder's kind never changes): comparing thousands of kind names every
+    week cost more than the sums themselves.
+    """
+    water_kinds = kinds[rows]
+    return {sector: np.flatnonzero(water_kinds == kind) for kind, sector in SECTOR_OF_KIND.items()}
+
+
 def water_level(model) -> float:
     """Cash held by private financial holders: the water in the tub, US$bn."""
     return float(model.ledger.cash[model.water_rows].sum())
@@ -41,16 +51,14 @@ def dry_powder_by_sector(model) -> dict[str, float]:
     """Cash above money demand, summed by sector, US$bn."""
     rows = model.water_rows
     dry = np.maximum(model.ledger.cash[rows] - model.money_demand[rows], 0.0)
-    kinds = model.kinds[rows]
-    return {sector: float(dry[kinds == kind].sum()) for kind, sector in SECTOR_OF_KIND.items()}
+    return {sector: float(dry[at].sum()) for sector, at in model.water_sectors.items()}
 
 
 def net_liquidity_by_sector(model) -> dict[str, float]:
     """Cash minus money demand, signed, summed by sector, US$bn (negative: a shortfall)."""
     rows = model.water_rows
     net = model.ledger.cash[rows] - model.money_demand[rows]
-    kinds = model.kinds[rows]
-    return {sector: float(net[kinds == kind].sum()) for kind, sector in SECTOR_OF_KIND.items()}
+    return {sector: float(net[at].sum()) for sector, at in model.water_sectors.items()}
 
 
 def net_liquidity(model) -> float:
