@@ -143,7 +143,9 @@ def clear(
     for r, (sold, bought, returns) in enumerate(
         zip(result.round_sales, result.round_buys, result.round_returns, strict=True)
     ):
-        _book_round(model, sold, bought, returns, kind)
+        # Orders buy in the first round only: later rounds (and a clearing without
+        # orders) have no buyers but the absorbers, and their zero rows are not booked.
+        _book_round(model, sold, bought if r == 0 and orders is not None else None, returns, kind)
         forced = np.maximum(sold - discretionary_sells, 0.0) if r == 0 else sold
         if reasons is not None:
             _record_forced_sales(model, forced, reasons, r + 1, (leverage, leverage_limit))
@@ -160,11 +162,11 @@ def clear(
 def _book_round(model, sold, bought, returns, kind: str) -> None:
     """Book one clearing round: sellers and buyers against the market.
 
-    The net is taken by the residual absorbers, the value investors and dealers
-    (``model.absorber_rows``): a net sale out of their cash, a net purchase from
-    their holdings. Sellers who must raise cash are never the ones who buy their
-    own sales back; the absorbers' cash falling below what they want to hold is
-    what makes them sell later, slowly.
+    ``bought`` is None when nobody but the absorbers buys. The net is taken by the
+    residual absorbers, the value investors and dealers (``model.absorber_rows``): a
+    net sale out of their cash, a net purchase from their holdings. Sellers who must
+    raise cash are never the ones who buy their own sales back; the absorbers' cash
+    falling below what they want to hold is what makes them sell later, slowly.
     """
     ledger, markets = model.ledger, model.markets
     pre = markets.price
@@ -176,7 +178,9 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     # the arrays below are the traders' alone. Sums over them are the sums over every
     # holder bit for bit (the others add exact zeros). Both arrays are non-negative, so
     # a row trades when its sum is positive (row sums are the cheap reduction here).
-    trading = (row_sums(sold) > 0.0) | (row_sums(bought) > 0.0)
+    trading = row_sums(sold) > 0.0
+    if bought is not None:
+        trading |= row_sums(bought) > 0.0
     absorbers = model.absorber_rows
     trading[absorbers] = True
     rows = np.flatnonzero(trading)
@@ -184,7 +188,7 @@ def _book_round(model, sold, bought, returns, kind: str) -> None:
     holdings = ledger.holdings[rows]
     # Engine marks and ledger prices agree up to rounding: never sell more than is held.
     units_sold = np.minimum(sold[rows] / pre, holdings)
-    units_bought = bought[rows] / post
+    units_bought = np.zeros_like(units_sold) if bought is None else bought[rows] / post
     # Buyers cannot get more units than sellers and the absorbers together can deliver.
     unsold = holdings[at] - units_sold[at]
     sold_total = units_sold.sum(axis=0)
