@@ -416,17 +416,18 @@ def run_fire_sale(
     # ---- rounds ---------------------------------------------------------------------
     reserved = np.zeros(n_holders)  # cash raised for cash_needed, not to be spent here
     price_factor = np.ones(n_assets)
-    total_sales = np.zeros_like(h)
-    total_proceeds = np.zeros_like(h)
-    total_buys = np.zeros_like(h)
+    # np.zeros, not zeros_like: fresh zeroed memory, not a fill (pages touched on use)
+    total_sales = np.zeros(h.shape)
+    total_proceeds = np.zeros(h.shape)
+    total_buys = np.zeros(h.shape)
     mark_to_market = np.zeros(n_holders)  # equity change from price impact, per holder
     marks_moved = np.zeros(n_holders)  # sum of |mark-to-market| over rounds: rounding scale
     round_sales: list[FloatArray] = []
     round_buys: list[FloatArray] = []
     round_returns: list[FloatArray] = []
     insolvent = np.zeros(n_holders, dtype=bool)
-    no_trades = np.zeros_like(h)
-    no_buys = _freeze(np.zeros_like(h))  # the round_buys of a round without orders
+    no_trades = np.zeros(h.shape)
+    no_buys = _freeze(np.zeros(h.shape))  # the round_buys of a round without orders
     rounds = 0
 
     for round_number in range(max_rounds):
@@ -470,7 +471,7 @@ def run_fire_sale(
         # 3. Allocation across assets, for the holders that sell. One with nothing to sell
         # sells nothing of any asset under either rule, so its row stays zero: at 10,000
         # funds most of them sit a round out.
-        forced_sales = np.zeros_like(h)
+        forced_sales = np.zeros(h.shape)
         sellers = np.flatnonzero(forced > 0)
         if liquidation == "pro_rata":
             pro_rata, by_rank = sellers, sellers[:0]
