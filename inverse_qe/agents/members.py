@@ -19,6 +19,12 @@ class Members:
         self.model = model
         self.members = members
         self.rows = np.array([member.row for member in members], dtype=int)
+        # The same rows as a slice when they are consecutive (they are, as opened): a
+        # slice of the ledger's holdings is a view, where an index array copies them.
+        consecutive = self.rows.size > 0 and np.array_equal(
+            self.rows, np.arange(self.rows[0], self.rows[0] + self.rows.size)
+        )
+        self.block = slice(int(self.rows[0]), int(self.rows[-1]) + 1) if consecutive else self.rows
 
     def __iter__(self) -> Iterator:
         return iter(self.members)
