@@ -261,22 +261,25 @@ def comparison_table(results: Results) -> pd.DataFrame:
     frame = arms_frame(results)
     order = frame.drop_duplicates("arm").sort_values("arm_index")["arm"].tolist()
     names = mx.headline(frame.columns)
-    baseline = frame[frame["arm"] == order[0]].set_index("seed")
+    # Each scenario's runs by seed, and paired with the baseline's on common seeds, once
+    # (not once per metric: the table is made while the figures wait for the machine).
+    by_arm = {arm: frame[frame["arm"] == arm].set_index("seed")[names] for arm in order}
+    baseline = by_arm[order[0]]
+    paired = {
+        arm: by_arm[arm].merge(
+            baseline, left_index=True, right_index=True, suffixes=("", "_baseline")
+        )
+        for arm in order[1:]
+    }
     rows = []
     for name in names:
         for arm in order:
-            own = frame[frame["arm"] == arm].set_index("seed")
             row = {"metric": name, "label": mx.label(name), "scenario": arm}
-            row |= mean_interval(own[name].to_numpy())
+            row |= mean_interval(by_arm[arm][name].to_numpy())
             if arm != order[0]:
-                paired = own[[name]].merge(
-                    baseline[[name]],
-                    left_index=True,
-                    right_index=True,
-                    suffixes=("", "_baseline"),
-                )
+                pairs = paired[arm]
                 row |= paired_difference(
-                    paired[name].to_numpy(), paired[f"{name}_baseline"].to_numpy()
+                    pairs[name].to_numpy(), pairs[f"{name}_baseline"].to_numpy()
                 )
             rows.append(row)
     table = pd.DataFrame(rows)
