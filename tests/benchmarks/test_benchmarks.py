@@ -204,3 +204,21 @@ def test_cli_configuration_times_the_whole_command(tmp_path):
     assert cli["status"] == "ok"
     assert {"timeseries.csv", "summary.json", "dashboard.png"} <= set(cli["files"])
     assert cli["wall"][0] > 0 and cli["cpu"][0] > 0
+
+
+def test_fingerprint_names_each_run_and_tells_a_changed_one(tmp_path):
+    """Same tree, same hashes (exit 0); a stored hash that differs is reported (exit 1)."""
+    script = BENCHMARKS / "fingerprint.py"
+    args = [sys.executable, str(script), "--funds", "200", "--seeds", "1", "2", "--weeks", "4"]
+    first = subprocess.run(args, capture_output=True, text=True, check=True)
+    prints = json.loads(first.stdout)
+    assert list(prints) == ["200 funds, seed 1, 4 weeks", "200 funds, seed 2, 4 weeks"]
+    assert len(set(prints.values())) == 2, "two seeds, two different runs"
+    stored = tmp_path / "before.json"
+    stored.write_text(first.stdout)
+    same = subprocess.run([*args, "--against", str(stored)], capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr
+    stored.write_text(json.dumps({**prints, "200 funds, seed 2, 4 weeks": "0" * 16}))
+    changed = subprocess.run([*args, "--against", str(stored)], capture_output=True, text=True)
+    assert changed.returncode == 1
+    assert "differs: 200 funds, seed 2, 4 weeks" in changed.stderr
