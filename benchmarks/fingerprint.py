@@ -53,11 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", type=Path, help="a fingerprint JSON to compare with")
     args = parser.parse_args(argv)
     if args.source is not None:
+        if not (args.source / "inverse_qe").is_dir():
+            parser.error(f"--source {args.source}: expected a tree that holds inverse_qe/")
         sys.path.insert(0, str(args.source.resolve()))
     sys.path.insert(1, str(HERE))
     from configurations import load_scenario
 
+    import inverse_qe
     from inverse_qe.model.bathtub import BathtubModel
+
+    where = Path(inverse_qe.__file__).resolve().parent.parent
+    if args.source is not None and where != args.source.resolve():
+        parser.error(f"--source {args.source}: inverse_qe was imported from {where} instead")
 
     prints = {}
     for funds in args.funds:

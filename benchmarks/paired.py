@@ -96,6 +96,9 @@ def main() -> int:
     parser.add_argument("b", type=Path, help="tree B")
     parser.add_argument("--pairs", type=int, default=7)
     args = parser.parse_args()
+    for tree in (args.a, args.b):  # else the installed package would be timed, silently
+        if not (tree / "inverse_qe").is_dir():
+            parser.error(f"{tree}: expected a tree that holds inverse_qe/")
     measure = {"cli": _cli, "large": _large}.get(args.what) or _compare(COMPARES[args.what])
     envs = [dict(os.environ, PYTHONPATH=str(tree.resolve())) for tree in (args.a, args.b)]
     with tempfile.TemporaryDirectory() as tmp:

@@ -327,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-reps", type=int, default=2, help="compare: repetitions")
     args = parser.parse_args(argv)
     parts = args.only or ["cli", "large", "scaling", "xlarge", "compare"]
+    if args.source is not None and not (args.source / "inverse_qe").is_dir():
+        # else the installed package would be measured, silently
+        parser.error(f"--source {args.source}: expected a tree that holds inverse_qe/")
     env = _environment(args.source.resolve() if args.source else None)
     with open("/proc/loadavg", encoding="ascii") as handle:
         load_before = handle.read().split()[:3]
