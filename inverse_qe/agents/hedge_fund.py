@@ -194,7 +194,7 @@ class HedgeFunds(Members):
         """Funds x assets holdings value, cash and debt per fund, now."""
         ledger, rows = self.model.ledger, self.rows
         return (
-            ledger.holdings[self.block] * self.model.markets.price,
+            ledger.holdings[self.block] * self.model.markets.price,  # a view, only read
             ledger.cash[rows],
             ledger.debt[rows],
         )

@@ -426,8 +426,7 @@ def run_fire_sale(
     round_buys: list[FloatArray] = []
     round_returns: list[FloatArray] = []
     insolvent = np.zeros(n_holders, dtype=bool)
-    no_trades = np.zeros(h.shape)
-    no_buys = _freeze(np.zeros(h.shape))  # the round_buys of a round without orders
+    no_trades = _freeze(np.zeros(h.shape))  # a round without orders: read, never written
     rounds = 0
 
     for round_number in range(max_rounds):
@@ -556,7 +555,7 @@ def run_fire_sale(
             total_buys += buys
             round_buys.append(_freeze(np.array(buys, copy=True)))
         else:
-            round_buys.append(no_buys)
+            round_buys.append(no_trades)
         round_returns.append(_freeze(factor - 1.0))
 
     # ---- results --------------------------------------------------------------------
