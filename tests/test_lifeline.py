@@ -8,6 +8,7 @@ it was writing is swept by the next command that writes there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -122,7 +123,12 @@ def _interrupt_group(args: list[str], cwd: Path, least: int, ready=None) -> str:
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert "interrupted" in stderr
-    assert not [p for p in alive if p.is_running()], "a child outlived the interrupted command"
+    survivors = []
+    for survivor in alive:  # named, so that a rare failure says who stayed
+        with contextlib.suppress(psutil.Error):
+            if survivor.is_running():
+                survivors.append(" ".join(survivor.cmdline()[:6]))
+    assert not survivors, f"outlived the interrupted command: {survivors}; stderr: {stderr}"
     return stderr
 
 
