@@ -43,6 +43,9 @@ PARAMETERS = {
     "market elasticities (all assets)": lambda f: _scaled(
         "assets.{key}.elasticity", {a: s.elasticity for a, s in BASE.assets.items()}, f
     ),
+    "profit pass-through (real_economy)": lambda f: [
+        f"real_economy.profit_pass_through={min(1.0, BASE.real_economy.profit_pass_through * f)}"
+    ],
     "dry-powder reference (markets)": lambda f: [
         f"markets.dry_powder_reference={BASE.markets.dry_powder_reference * f}"
     ],

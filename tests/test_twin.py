@@ -77,3 +77,25 @@ def test_the_effect_is_the_weekly_gap_and_its_summary_reads_it():
     negative = summary["turned_negative_week"]
     if negative is not None:
         assert gap[negative] < 0 and np.all(gap[summary["peak_week"] : negative] >= 0)
+
+
+def test_the_profits_ai_spending_makes_lift_equities_in_the_run_and_leave_the_twin_alone():
+    # Kalecki's channel, paired: the same seed with and without profits passed through.
+    # The twin has no AI spending, so no profits from it: bit for bit the same twin.
+    # With it, growing AI spending raises software's fundamental above the run without.
+    runs = {
+        share: run_pair(
+            load("dry_powder_exhaustion", [f"real_economy.profit_pass_through={share}"]),
+            seed=3,
+            weeks=WEEKS,
+        )
+        for share in (0.0, 0.5)
+    }
+    (model_without, twin_without), (model_with, twin_with) = runs[0.0], runs[0.5]
+    np.testing.assert_array_equal(twin_with.markets.price, twin_without.markets.price)
+    saas = model_with.markets.index["saas"]
+    crypto = model_with.markets.index["crypto"]
+    lift = model_with.markets.log_fundamental - model_without.markets.log_fundamental
+    assert lift[saas] > 0.0
+    # crypto has no earnings: it moves only as the policy rate answers the higher prices
+    assert abs(lift[crypto]) < lift[saas] / 100

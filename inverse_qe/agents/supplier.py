@@ -11,9 +11,9 @@ memory makers' smoothed earnings feeds the week's price update.
 
 from __future__ import annotations
 
-import math
-
 import mesa
+
+from inverse_qe.model.markets import SmoothedEarnings
 
 
 def split_receipts(receipts: float, recycling: float) -> tuple[float, float]:
@@ -39,7 +39,8 @@ class Suppliers(mesa.Agent):
         self.recycling = recycling
         self.memory_share = memory_share
         self.base_earnings = base_earnings
-        self.smoothed_earnings: float | None = None
+        self.memory_earnings = SmoothedEarnings()
+        self.receipts = 0.0  # this week's AI spending, read by the real economy's profits
         self.earnings_growth = 0.0  # this week's, read by the price update
 
     def open_accounts(self) -> None:
@@ -49,18 +50,19 @@ class Suppliers(mesa.Agent):
     def settle(self) -> None:
         """Pass this week's receipts on: part back to the tub, the rest leaks."""
         ledger, rows = self.model.ledger, self.model.rows
-        receipts = float(ledger.cash[self.row])
+        self.receipts = receipts = float(ledger.cash[self.row])
         back, leak = split_receipts(receipts, self.recycling)
         ledger.pay(self.row, rows.households, back, "supplier_recycling")
         ledger.pay(self.row, rows.real_economy, leak, "capex_leakage")
         self.earnings_growth = self.memory_earnings_growth(receipts)
 
-    def memory_earnings_growth(self, receipts: float, smoothing: float = 1 / 13) -> float:
+    def receipts_beyond_memory(self) -> float:
+        """This week's AI spending that memory makers do not earn, income elsewhere.
+
+        Chips, servers, buildings and power: the real economy's profits grow with it.
+        """
+        return (1.0 - self.memory_share) * self.receipts
+
+    def memory_earnings_growth(self, receipts: float) -> float:
         """Log growth of memory makers' smoothed weekly earnings (0 the first week)."""
-        earnings = max(self.base_earnings + self.memory_share * receipts, 1e-9)
-        if self.smoothed_earnings is None:
-            self.smoothed_earnings = earnings
-            return 0.0
-        previous = self.smoothed_earnings
-        self.smoothed_earnings = (1 - smoothing) * previous + smoothing * earnings
-        return float(math.log(self.smoothed_earnings / previous))
+        return self.memory_earnings.growth(self.base_earnings + self.memory_share * receipts)

@@ -306,13 +306,15 @@ class BathtubModel(mesa.Model):
         self.sovereign_funds.settle()
         self.hedge_funds.settle()
         self.suppliers.settle()
+        self.real_economy.earn_profits(self.suppliers.receipts_beyond_memory())
         self.treasury.settle()
 
     def _update_prices(self) -> None:
-        """Fundamentals move with the policy rate, memory makers' earnings and the news."""
+        """Fundamentals move with the policy rate, the earnings AI spending makes and the news."""
         self.markets.update_fundamentals(
             self.central_bank.state.policy_rate,
             self.suppliers.earnings_growth,
+            self.real_economy.profits_growth,
             self.news[self.week],
         )
 

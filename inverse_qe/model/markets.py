@@ -33,6 +33,8 @@ make risk appetite a function of prices relative to a slow-moving habit).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from inverse_qe.scenarios.schema import Scenario
@@ -48,6 +50,32 @@ DISCOUNT_RATE_BOUNDS = (-0.5, 2.0)
 #: Fundamentals stay within e^±50 (about 10^±21) of their opening value whatever the
 #: news, so every price is positive and finite; no calibrated run comes near it.
 LOG_FUNDAMENTAL_BOUND = 50.0
+
+
+class SmoothedEarnings:
+    """A stream of weekly earnings as prices capitalise it: smoothed, and only its growth.
+
+    Markets price earnings that persist, not one week's receipts, so the record is
+    an exponential average over about a quarter (``smoothing`` = 1/13: reporting is
+    quarterly). The opening prices already value the first week's earnings, so
+    what moves a fundamental is the log growth of the record since then, 0 in the
+    first week: a run and its twin open at the same prices, each valuing its own
+    first week.
+    """
+
+    def __init__(self, smoothing: float = 1 / 13):
+        self.smoothing = smoothing
+        self.level: float | None = None
+
+    def growth(self, earnings: float) -> float:
+        """Add this week's earnings (US$bn); the log growth of the record it makes."""
+        earnings = max(earnings, 1e-9)
+        if self.level is None:
+            self.level = earnings
+            return 0.0
+        previous = self.level
+        self.level = (1 - self.smoothing) * previous + self.smoothing * earnings
+        return math.log(self.level / previous)
 
 
 class Markets:
@@ -72,6 +100,7 @@ class Markets:
         self.scarcity_beta = column("scarcity_beta")
         self.earnings_growth = column("earnings_growth")
         self.capex_beta = column("capex_beta")
+        self.profits_beta = column("profits_beta")
         self.decay = np.log(2.0) / column("distortion_half_life")
         self.risk_asset = np.array([spec[a].risk_asset for a in self.names])
         self.treasury = self.index[m.treasury_asset]
@@ -255,13 +284,16 @@ class Markets:
         self._reprice()
 
     def update_fundamentals(
-        self, policy_rate: float, capex_growth: float, news: np.ndarray
+        self, policy_rate: float, capex_growth: float, profits_growth: float, news: np.ndarray
     ) -> None:
         """One week of fundamentals and of distortion decay.
 
         Args:
             policy_rate: this week's policy rate.
-            capex_growth: log change of the (smoothed) capex suppliers receive.
+            capex_growth: log change of memory makers' smoothed earnings (the capex
+                suppliers receive), felt in proportion to each asset's ``capex_beta``.
+            profits_growth: log change of the economy's smoothed profits (what AI
+                spending adds to them), felt in proportion to ``profits_beta``.
             news: per-asset standard-normal draws (earnings news).
         """
         rates = np.clip(self.discount_rates(policy_rate), *DISCOUNT_RATE_BOUNDS)
@@ -273,6 +305,7 @@ class Markets:
             -self.duration * change
             + self.earnings_growth / WEEKS_PER_YEAR
             + self.capex_beta * capex_growth
+            + self.profits_beta * profits_growth
             + self.news_volatility * news / np.sqrt(WEEKS_PER_YEAR)
         )
         opening = np.log(self.initial_price)

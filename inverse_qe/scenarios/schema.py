@@ -203,6 +203,7 @@ class AssetSpec(Strict):
     scarcity_beta: Coefficient
     earnings_growth: _number(-1.0, 1.0, "growth a year, -100% to +100%")
     capex_beta: _number(0.0, 10.0, "0 to 10 (memory's is 0.6)")
+    profits_beta: _number(0.0, 10.0, "0 to 10 (1: earnings move with the economy's profits)")
     distortion_half_life: _number(0.1, MAX_WEEKS, "weeks, 0.1 to 5200")
 
 
@@ -445,6 +446,8 @@ class RealEconomySpec(Strict):
 
     cash: Money
     return_rate: Fraction
+    profits: _number(0.0, MAX_FLOW, "US$bn a week, 0 to 2000 (US profits ~65)", lo_open=True)
+    profit_pass_through: Fraction
 
 
 def _distinct(items: list, what: str) -> list:

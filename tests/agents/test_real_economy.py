@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import pytest
 
@@ -62,3 +64,43 @@ def test_a_payment_beyond_the_balance_is_paid_in_part_and_is_a_default():
         pytest.approx(3.0),
         "operating_cash_flow",
     )
+
+
+def profits_economy(profits: float, pass_through: float) -> RealEconomy:
+    spec = load().real_economy.model_copy(
+        update={"profits": profits, "profit_pass_through": pass_through}
+    )
+    return RealEconomy(mesa.Model(), 0, spec)
+
+
+def test_ai_spending_adds_its_pass_through_to_profits_and_prices_see_the_growth():
+    # Kalecki: profits 65 + 0.5 x 20 = 75 the first week (valued by the opening
+    # prices: growth 0); then 65 + 0.5 x 46 = 88, smoothed 75 + (88 - 75) / 13 = 76
+    e = profits_economy(65.0, 0.5)
+    e.earn_profits(20.0)
+    assert e.profits_growth == 0.0
+    e.earn_profits(46.0)
+    assert e.profits_growth == pytest.approx(math.log(76.0 / 75.0))
+
+
+def test_steady_ai_spending_or_none_leaves_profits_at_rest():
+    for spending in (0.0, 20.0):
+        e = profits_economy(65.0, 0.5)
+        for _ in range(10):
+            e.earn_profits(spending)
+            assert e.profits_growth == pytest.approx(0.0, abs=1e-15)
+
+
+def test_a_cut_in_ai_spending_lowers_profits():
+    e = profits_economy(65.0, 0.5)
+    e.earn_profits(20.0)
+    e.earn_profits(10.0)
+    # 65 + 5 = 70 against a record of 75: smoothed 75 - 5 / 13
+    assert e.profits_growth == pytest.approx(math.log((75.0 - 5.0 / 13.0) / 75.0))
+
+
+def test_with_no_pass_through_ai_spending_makes_no_profits():
+    e = profits_economy(65.0, 0.0)
+    e.earn_profits(20.0)
+    e.earn_profits(46.0)
+    assert e.profits_growth == 0.0

@@ -72,3 +72,10 @@ def test_suppliers_pass_receipts_on_in_the_week_they_arrive():
     s.settle()
     # earnings 0.25 x 126 = 31.5 against 25: smoothed 25.5, growth log(1.02)
     assert s.earnings_growth == pytest.approx(math.log(1.02))
+
+
+def test_the_receipts_beyond_memory_are_what_memory_makers_do_not_earn():
+    s = suppliers()
+    s.receipts = 40.0
+    # 40 x (1 - 0.25) = 30: chips, servers, buildings and power
+    assert s.receipts_beyond_memory() == pytest.approx(30.0)

@@ -45,9 +45,9 @@ NO_NEWS = np.zeros(len(SCENARIO.assets))
 
 def test_a_hike_lowers_log_fundamental_by_duration_times_the_rate_change():
     m = pinned({"saas": {"duration": 22.0, "earnings_growth": 0.0}}, long_rate_passthrough=1.0)
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)  # first week: sets the opening discount rates
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)  # first week: sets the opening discount rates
     before = m.log_fundamental.copy()
-    m.update_fundamentals(0.04, 0.0, NO_NEWS)  # +100bp
+    m.update_fundamentals(0.04, 0.0, 0.0, NO_NEWS)  # +100bp
     # saas: -22 x 0.01 = -0.22 in log: the fundamental falls to e^-0.22 = 0.8025 of itself
     s = k(m, "saas")
     assert m.log_fundamental[s] - before[s] == pytest.approx(-0.22)
@@ -61,9 +61,9 @@ def test_a_hike_hurts_long_duration_assets_more_than_short_ones():
         },
         long_rate_passthrough=1.0,
     )
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     before = m.log_fundamental.copy()
-    m.update_fundamentals(0.035, 0.0, NO_NEWS)
+    m.update_fundamentals(0.035, 0.0, 0.0, NO_NEWS)
     change = m.log_fundamental - before
     # +50bp: saas -22 x 0.005 = -0.11, memory -5 x 0.005 = -0.025
     assert change[k(m, "saas")] == pytest.approx(-0.11)
@@ -77,9 +77,9 @@ def test_a_hike_hurts_long_duration_assets_more_than_short_ones():
 
 def test_long_rates_expect_a_policy_move_to_last_only_in_part():
     m = pinned({"saas": {"duration": 22.0, "earnings_growth": 0.0}}, long_rate_passthrough=0.55)
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)  # the opening policy rate: 3%
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)  # the opening policy rate: 3%
     before = m.log_fundamental.copy()
-    m.update_fundamentals(0.0725, 0.0, NO_NEWS)  # 2022's +425bp
+    m.update_fundamentals(0.0725, 0.0, 0.0, NO_NEWS)  # 2022's +425bp
     # the expected short rate moves 0.55 x 4.25% = 2.3375%; saas -22 x 0.023375 = -0.51425
     assert m.expected_short_rate(0.0725) == pytest.approx(0.03 + 0.023375)
     assert m.log_fundamental[k(m, "saas")] - before[k(m, "saas")] == pytest.approx(-0.51425)
@@ -89,9 +89,9 @@ def test_long_rates_expect_a_policy_move_to_last_only_in_part():
 
 def test_earnings_growth_adds_a_weekly_fifty_second_to_the_fundamental():
     m = pinned({"saas": {"earnings_growth": -0.052}})
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     before = m.log_fundamental[k(m, "saas")]
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     # -0.052 a year / 52 = -0.001 a week at an unchanged rate
     assert m.log_fundamental[k(m, "saas")] - before == pytest.approx(-0.001)
 
@@ -111,17 +111,35 @@ def test_without_flows_or_rate_moves_the_fundamental_is_the_news_only_path():
     m = pinned()
     draws = np.random.default_rng(3).standard_normal((6, len(m.names)))
     for week in range(1, 6):
-        m.update_fundamentals(0.03, 0.0, draws[week])
+        m.update_fundamentals(0.03, 0.0, 0.0, draws[week])
     np.testing.assert_allclose(m.log_fundamental, m.news_only_log_prices(draws)[-1], atol=1e-12)
 
 
 def test_capex_growth_lifts_memory_by_its_capex_beta():
     m = pinned({"memory": {"capex_beta": 0.6, "earnings_growth": 0.0}})
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     before = m.log_fundamental[k(m, "memory")]
-    m.update_fundamentals(0.03, 0.05, NO_NEWS)
+    m.update_fundamentals(0.03, 0.05, 0.0, NO_NEWS)
     # 0.6 x 0.05 = 0.03
     assert m.log_fundamental[k(m, "memory")] - before == pytest.approx(0.03)
+
+
+def test_profits_growth_lifts_each_asset_by_its_profits_beta_and_leaves_the_rest():
+    m = pinned(
+        {
+            "saas": {"profits_beta": 1.0, "earnings_growth": 0.0, "capex_beta": 0.0},
+            "speculative": {"profits_beta": 1.5, "earnings_growth": 0.0, "capex_beta": 0.0},
+            "crypto": {"profits_beta": 0.0, "earnings_growth": 0.0, "capex_beta": 0.0},
+        }
+    )
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
+    before = m.log_fundamental.copy()
+    m.update_fundamentals(0.03, 0.0, 0.02, NO_NEWS)
+    change = m.log_fundamental - before
+    # saas 1 x 0.02, speculative 1.5 x 0.02, crypto 0 x 0.02
+    assert change[k(m, "saas")] == pytest.approx(0.02)
+    assert change[k(m, "speculative")] == pytest.approx(0.03)
+    assert change[k(m, "crypto")] == 0.0
 
 
 def test_the_bond_spread_enters_only_the_hyperscaler_bond_discount_rate():
@@ -164,18 +182,18 @@ def test_prices_stay_positive_and_finite_for_any_sequence_of_flow_returns(return
     m = pinned()
     for r in returns:
         m.apply_flow_returns(np.full(len(m.names), r))
-        m.update_fundamentals(0.03, 0.0, NO_NEWS)
+        m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     assert np.all(np.isfinite(m.price)) and np.all(m.price > 0)
 
 
 def test_distortion_halves_after_one_half_life_in_a_full_tub():
     m = pinned({"crypto": {"distortion_half_life": 8.0}})
     c = k(m, "crypto")
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, 0.5, 0.0))
     start = m.distortion[c]  # log 1.5
     for _ in range(8):
-        m.update_fundamentals(0.03, 0.0, NO_NEWS)
+        m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     # depth 1: decay e^(-ln2 / 8) a week, 8 weeks: half the distortion left
     assert m.distortion[c] == pytest.approx(start / 2)
 
@@ -187,15 +205,15 @@ def test_distortion_decays_half_as_fast_when_the_market_is_at_half_depth():
     x = 0.5 / 0.49
     m.set_depth(-x)
     assert m.depth == pytest.approx(0.5)
-    m.update_fundamentals(0.03, 0.0, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     m.apply_flow_returns(np.where(np.arange(len(m.names)) == c, -0.4, 0.0))
     start = m.distortion[c]  # log 0.6
     for _ in range(8):
-        m.update_fundamentals(0.03, 0.0, NO_NEWS)
+        m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     # half-life 8 / depth 0.5 = 16 weeks: after 8 weeks 2^-0.5 of it is left
     assert m.distortion[c] == pytest.approx(start * 2**-0.5)
     for _ in range(8):
-        m.update_fundamentals(0.03, 0.0, NO_NEWS)
+        m.update_fundamentals(0.03, 0.0, 0.0, NO_NEWS)
     assert m.distortion[c] == pytest.approx(start / 2)
 
 

@@ -251,6 +251,7 @@ def test_a_file_can_add_an_asset_class_and_hold_it(tmp_path):
         scarcity_beta = 0.004
         earnings_growth = 0.05
         capex_beta = 0.5
+        profits_beta = 0.0
         distortion_half_life = 13.0
         [households.holdings]
         ai_chips = 1000.0
