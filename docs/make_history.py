@@ -666,8 +666,11 @@ def notes(data: dict) -> list[str]:
         f" their rise (they end at {pct(m(y24, 'risk_assets', surprise))}, crypto at"
         f" {pct(m(y24, 'crypto', surprise))}): every asset here is a claim discounted at the",
         "same expected short rate, so cuts priced and not delivered lower them all. In 2024",
-        "equities rose while long yields rose because earnings grew (the AI winners); a",
-        "forward curve needs that beside it,",
+        "equities rose while long yields rose because earnings grew, the AI winners' most.",
+        "The model's earnings channels are small beside that: memory makers' earnings and",
+        "the profits AI spending adds by Kalecki's equation (worth a point or two on",
+        "software over 2024) grow only with AI spending, not with the economy's other",
+        "income. A forward curve needs an economy-wide earnings path beside it,",
         "which is why it is an experiment here and not a change of the model. (A term",
         "premium on supply adds little: the base prices about 20bp per US$1T of ten-year",
         "equivalents, and the Treasury's 2024 coupon supply was announced, and so priced,",
@@ -724,9 +727,10 @@ def notes(data: dict) -> list[str]:
         "",
         "Issue 14's targets not met, and the mechanism each needs: 2022's gold (its link to",
         "real rates, which broke in 2022), 2024's 10-year yield",
-        "(expectations of future policy, together with the earnings growth that lifted",
-        "2024's equities against higher yields). The tests (`tests/test_history.py`, slow)",
-        "assert the recorded signs on seeds 6000-6029, with 2022's reverse repo and 2024's",
+        "(expectations of future policy, together with the economy-wide earnings growth",
+        "that lifted 2024's equities against higher yields). The tests",
+        "(`tests/test_history.py`, slow) assert the recorded signs on seeds 6000-6029,",
+        "with 2022's reverse repo and 2024's",
         "10-year yield as expected failures.",
     ]
 

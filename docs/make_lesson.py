@@ -302,7 +302,9 @@ up best, and why the difference?**
 *Answer (seed {SEED}):* "Ducks, best to worst: {base.ducks()}." Crypto is the
 most inelastic market, held with borrowed money, and the most exposed to the
 price of money, so it falls furthest when money is scarce; treasuries are the
-deepest market; memory makers' earnings grow with the capex suppliers receive.
+deepest market; memory makers' earnings grow with the capex suppliers receive,
+and software's and speculative stocks' a little with the profits AI spending adds
+across the economy (Kalecki's profit equation).
 
 **Q3. Starting from the same place and the same news, how much were risk assets
 worth after two years under a Warsh chair, and under a pivot? When did net

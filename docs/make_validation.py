@@ -235,15 +235,17 @@ def write_markdown(data: dict, out: Path) -> None:
             for k, v in d["13"].items()
             if k.startswith("multiplier_at_")
         )
-        + ". The multiplier rises with dry powder but, in the default's settings, stops just"
+        + ". The multiplier rises with dry powder but, in the default's settings, stops"
         " short of zero at six times today's dry powder. There money is ample in both arms,"
         " and every money channel of AI spending is bounded by zero: capex moves money from"
         " the funders and their bonds' buyers to suppliers and back, and dry powder is"
-        " deployed in the twin as well (without any leak to the real economy the top is"
-        " still -0.01; docs/mechanism.md has the variants). A positive multiplier needs the"
-        " income investment creates (Kalecki's profits), which the model has only for the"
-        " growth of memory makers' earnings. This part of fact 13 is an expected failure in"
-        " the tests.",
+        " deployed in the twin as well. What can lift the top above zero is the income AI"
+        " spending creates: memory makers' earnings and the economy's profits (Kalecki's"
+        " profit equation), both only as far as AI spending grows after the first week,"
+        " since the twin opens at the same prices. With them the top is a few cents below"
+        " zero; it turns positive if less of the spending leaks out of the tub, if the leak"
+        " returns faster or if the funders hoard their cash (docs/mechanism.md has the"
+        " variants). This part of fact 13 is an expected failure in the tests.",
         f"* **The flip in one run (fact 10).** In `full_cycle` the mean effect rises to"
         f" US${d['10']['peak_mean_gap']:,.0f}bn in week {d['10']['peak_week_of_mean_gap']}"
         f" and falls after it, to US${base['10']['effect']:+,.0f}bn at the end"

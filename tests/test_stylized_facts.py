@@ -85,9 +85,10 @@ def test_the_multiplier_rises_with_initial_dry_powder_and_is_negative_when_short
 @pytest.mark.xfail(
     strict=True,
     reason="where money is ample in both arms every money channel of AI spending is bounded by"
-    " zero (capex moves money, and dry powder is deployed in the twin too); a positive"
-    " multiplier needs the income that investment creates, which the model has only for"
-    " memory makers' growth (docs/mechanism.md)",
+    " zero (capex moves money, and dry powder is deployed in the twin too); the income it"
+    " creates (memory makers' earnings, Kalecki's profits) counts only as far as AI spending"
+    " grows after the first week, and lifts the top to a few cents below zero"
+    " (docs/mechanism.md)",
 )
 def test_the_multiplier_is_positive_at_the_top_of_the_dry_powder_axis(fact_13):
     assert fact_13.details["top_positive"], failed(fact_13)
