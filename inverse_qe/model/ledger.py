@@ -23,6 +23,20 @@ from inverse_qe.model.arrays import row_sums
 
 CASH = -1  # instrument index of cash in the flow records
 
+#: Types whose values are one number: checked by type first, because ``np.ndim`` on a
+#: Python number costs a microsecond, and a run appends flows tens of thousands of times.
+_NUMBERS = (float, int, np.float64, np.int64)
+
+
+def _ndim(value) -> int:
+    """``np.ndim(value)``, without its cost for plain numbers and arrays."""
+    kind = type(value)
+    if kind in _NUMBERS:
+        return 0
+    if kind is np.ndarray:
+        return value.ndim
+    return np.ndim(value)
+
 
 class LedgerError(RuntimeError):
     """A booking that would break the accounting (a bug, never a user error)."""
@@ -64,7 +78,7 @@ class _Columns:
             end = self._filled + take
             for name, value in values.items():
                 self.data[name][self._filled : end] = (
-                    value[done : done + take] if np.ndim(value) else value
+                    value[done : done + take] if _ndim(value) else value
                 )
             self._filled = end
             done += take
@@ -165,9 +179,9 @@ class FlowLog:
         if n == 0:
             return
         payment = (
-            np.ndim(instrument) == 0
+            _ndim(instrument) == 0
             and instrument == CASH
-            and np.ndim(units) == 0
+            and _ndim(units) == 0
             and units == 0.0
             and not math.copysign(1.0, units) < 0  # -0.0 must read back as -0.0
         )
