@@ -317,6 +317,8 @@ def _capex_effect_lines(effect: dict | None) -> list[str]:
         "what AI spending did (against the same seed without it): risk assets"
         f" US${effect['risk_asset_value_gap']:+,.0f}bn at the end"
         + (f", US${per_dollar:+.2f} per US$ spent" if per_dollar is not None else "")
+        + f" (the earnings it created US${effect['from_income']:+,.0f}bn,"
+        f" moving money US${effect['from_money']:+,.0f}bn)"
         + f"; largest gain US${effect['peak_gap']:+,.0f}bn (week {effect['peak_week']})"
         + (f"; below zero from week {turned}" if turned is not None else "")
     ]

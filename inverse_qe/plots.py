@@ -600,6 +600,12 @@ def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         Patch(color=_GAIN, alpha=0.5, label="a stimulus"),
         Patch(color=_LOSS, alpha=0.5, label="a drain"),
     ]
+    if _has(frame, "capex_effect_money"):
+        # The gap without the earnings AI spending created: what moving money did.
+        money = frame["capex_effect_money"].to_numpy(dtype=float)
+        ax.plot(x, money, color="#7a3b8f", linewidth=1.1, linestyle="--")
+        handles.append(Line2D([], [], color="#7a3b8f", linestyle="--", label="money alone"))
+        gap = np.concatenate([gap, money])
     week = _number(summary.get("dry_powder_exhausted_week"))
     xw = _x_of_week(frame, week)
     if xw is not None:
@@ -613,7 +619,7 @@ def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
     ax.yaxis.set_major_formatter(_Thousands())
     ax.yaxis.set_major_locator(MaxNLocator(5))
     ax.set_ylabel("US$bn")
-    _legend_above(ax, handles, ncol=3)
+    _legend_above(ax, handles, ncol=len(handles))
 
 
 def _note_dry_stretch(ax: Axes, frame: pd.DataFrame, total: np.ndarray, peak: float) -> None:

@@ -26,7 +26,7 @@ from inverse_qe.forking import FigureError, FigureWorker, can_fork
 from inverse_qe.model.events import cascade_columns
 from inverse_qe.model.ledger import CASH
 from inverse_qe.outputs import OutputDir
-from inverse_qe.twin import capex_effect, effect_summary, first_week
+from inverse_qe.twin import capex_effect, capex_effect_parts, effect_summary, first_week
 from inverse_qe.watchlist import watch_list
 
 __all__ = ["FigureError", "OutputExistsError", "write_run", "write_run_files"]
@@ -37,7 +37,8 @@ def timeseries_columns(model, twin=None) -> dict[str, Any]:
 
     ``week``, ``date``, then the recorder's series; with the run's ``twin`` (the
     same scenario and seed without AI spending), a ``capex_effect`` column after
-    ``risk_asset_value``: risk-asset value minus the twin's, US$bn.
+    ``risk_asset_value``: risk-asset value minus the twin's, US$bn, and its two parts,
+    ``capex_effect_income`` and ``capex_effect_money`` (:func:`capex_effect_parts`).
     """
     table = model.recorder.table()
     rows = len(table["week"])
@@ -48,6 +49,9 @@ def timeseries_columns(model, twin=None) -> dict[str, Any]:
             columns[name] = values
         if name == "risk_asset_value" and twin is not None:
             columns["capex_effect"] = capex_effect(model, twin)
+            income, money = capex_effect_parts(model, twin)
+            columns["capex_effect_income"] = income
+            columns["capex_effect_money"] = money
     return columns
 
 

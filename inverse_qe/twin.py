@@ -98,6 +98,22 @@ def capex_effect(model, twin) -> np.ndarray:
     return with_ai[:n] - without[:n]
 
 
+def capex_effect_parts(model, twin) -> tuple[np.ndarray, np.ndarray]:
+    """The capex effect split into ``(income, money)``, per week, US$bn.
+
+    *Income* is the risk-asset value that the earnings AI spending created carry
+    (memory makers' earnings and the economy's profits; the twin has none); *money*
+    is the rest of the gap: what AI spending did by moving money, through flows,
+    scarcity and forced sales. The two add up to :func:`capex_effect`.
+    """
+    gap = capex_effect(model, twin)
+    n = gap.size
+    income = (
+        model.recorder.series("ai_income_value")[:n] - twin.recorder.series("ai_income_value")[:n]
+    )
+    return income, gap - income
+
+
 def ai_spending(model) -> np.ndarray:
     """Per week, AI spending actually paid: capex plus commitments, US$bn."""
     r = model.recorder
@@ -121,9 +137,12 @@ def effect_summary(model, twin) -> dict[str, Any]:
     * ``turned_negative_week``: the first week the gap was below zero after its
       peak (None if it never was), i.e. when AI spending started costing more
       than it had added;
+    * ``from_income`` and ``from_money``: the end gap split (:func:`capex_effect_parts`):
+      what the earnings AI spending created carry, and what it did by moving money;
     * ``ai_spending``: cumulative AI spending paid, US$bn.
     """
     gap = capex_effect(model, twin)
+    income, money = capex_effect_parts(model, twin)
     spent = float(ai_spending(model).sum())
     peak = int(np.argmax(gap))
     twin_value = float(twin.recorder.series("risk_asset_value")[gap.size - 1])
@@ -135,6 +154,8 @@ def effect_summary(model, twin) -> dict[str, Any]:
         "peak_gap": float(gap[peak]),
         "peak_week": peak,
         "turned_negative_week": first_week((np.arange(gap.size) >= peak) & (gap < 0.0)),
+        "from_income": float(income[-1]),
+        "from_money": float(money[-1]),
         "ai_spending": spent,
         "twin_risk_asset_value_change": float(
             twin_value / float(twin.recorder.series("risk_asset_value")[0]) - 1.0

@@ -99,3 +99,31 @@ def test_the_profits_ai_spending_makes_lift_equities_in_the_run_and_leave_the_tw
     assert lift[saas] > 0.0
     # crypto has no earnings: it moves only as the policy rate answers the higher prices
     assert abs(lift[crypto]) < lift[saas] / 100
+
+
+def test_the_capex_effect_splits_into_the_income_ai_spending_made_and_the_money_it_moved():
+    from inverse_qe.twin import capex_effect_parts
+
+    model, twin = run_pair(load("dry_powder_exhaustion"), seed=4, weeks=WEEKS)
+    income, money = capex_effect_parts(model, twin)
+    np.testing.assert_allclose(income + money, capex_effect(model, twin), atol=1e-9)
+    # No AI spending, no income from it (to rounding: a steady record is smoothed too)
+    assert np.abs(twin.recorder.series("ai_income_value")).max() < 1e-6
+    assert income[-1] != 0.0
+    summary = effect_summary(model, twin)
+    assert summary["from_income"] + summary["from_money"] == pytest.approx(
+        summary["risk_asset_value_gap"]
+    )
+
+
+def test_without_earnings_channels_the_whole_capex_effect_is_money():
+    from inverse_qe.twin import capex_effect_parts
+
+    no_income = load(
+        "dry_powder_exhaustion",
+        ["real_economy.profit_pass_through=0.0", "assets.memory.capex_beta=0.0"],
+    )
+    model, twin = run_pair(no_income, seed=4, weeks=WEEKS)
+    income, money = capex_effect_parts(model, twin)
+    assert np.abs(income).max() < 1e-6
+    np.testing.assert_allclose(money, capex_effect(model, twin), atol=1e-6)

@@ -118,6 +118,9 @@ class Markets:
         self.initial_price = column("price")
         self.log_fundamental = np.log(self.initial_price)
         self.distortion = np.zeros(len(self.names))
+        # The part of each log fundamental that the earnings AI spending creates have
+        # moved (memory makers' and the economy's profits): zero in a world without it.
+        self.ai_income = np.zeros(len(self.names))
         self.price = self.initial_price.copy()
         self.habit = np.log(self.initial_price)  # the trend that stress is measured from
         self.term_premium = m.term_premium
@@ -239,6 +242,17 @@ class Markets:
         """
         return float((self.price * units)[self.risk_asset].sum())
 
+    def ai_income_value(self, units: np.ndarray) -> float:
+        """Of the risk-asset value of ``units``, what the earnings AI spending made carry.
+
+        US$bn: each price against the same price without that part of its
+        fundamental, ``value x (1 - exp(-income))``. Zero in a world without AI
+        spending; against the twin it splits what AI spending did into its income
+        (this) and its money (the rest of the gap).
+        """
+        value = self.price * units * -np.expm1(-self.ai_income)
+        return float(value[self.risk_asset].sum())
+
     def news_only_log_prices(self, news: np.ndarray) -> np.ndarray:
         """Weeks x assets log prices had only news and trend earnings moved them.
 
@@ -308,6 +322,7 @@ class Markets:
             + self.profits_beta * profits_growth
             + self.news_volatility * news / np.sqrt(WEEKS_PER_YEAR)
         )
+        self.ai_income += self.capex_beta * capex_growth + self.profits_beta * profits_growth
         opening = np.log(self.initial_price)
         np.clip(
             self.log_fundamental,

@@ -43,6 +43,7 @@ class Recorder:
             "market_depth",
             "money_scarcity",
             "risk_asset_value",
+            "ai_income_value",
             "real_economy_cash",
             *(f"dry_powder_{s}" for s in sectors),
             *(f"net_liquidity_{s}" for s in sectors),
@@ -92,6 +93,7 @@ class Recorder:
             "market_depth": m.depth,
             "money_scarcity": m.scarcity,
             "risk_asset_value": model.risk_asset_value(),
+            "ai_income_value": m.ai_income_value(model.opening_units),
             "real_economy_cash": ledger.cash[rows.real_economy],
         }
         for reason in ("margin", "redemption", "commitment", "funding"):

@@ -307,6 +307,7 @@ def draw_capex_effect(model) -> Figure:
         ax = _chart(model, "capex_effect", "What AI spending did, vs none", "US$bn")
         ax.axhline(0.0, color="#333333", lw=1.2)
         (line,) = ax.plot([], [], color="#222222", lw=2.8)
+        (money,) = ax.plot([], [], color="#7a3b8f", lw=1.8, ls="--", label="money alone")
         gain = ax.fill_between([0], [0], [0], color="#1B9E77", alpha=0.35, lw=0, label="stimulus")
         loss = ax.fill_between([0], [0], [0], color="#D95F02", alpha=0.35, lw=0, label="drain")
         gone = ax.axvline(-1, color="#111111", lw=1.6, ls=":", label="net liquidity gone")
@@ -318,6 +319,7 @@ def draw_capex_effect(model) -> Figure:
             {
                 "ax": ax,
                 "line": line,
+                "money": money,
                 "gain": gain,
                 "loss": loss,
                 "gone": gone,
@@ -330,12 +332,15 @@ def draw_capex_effect(model) -> Figure:
     gap = rec.series("risk_asset_value")[:n] - twin.recorder.series("risk_asset_value")[:n]
     w = weeks[:n]
     state["line"].set_data(w, gap)
+    # Without the earnings AI spending created: what moving money did (twin.py).
+    income = rec.series("ai_income_value")[:n] - twin.recorder.series("ai_income_value")[:n]
+    state["money"].set_data(w, gap - income)
     state["gain"].set_data(w, np.zeros_like(gap), np.maximum(gap, 0.0))
     state["loss"].set_data(w, np.minimum(gap, 0.0), np.zeros_like(gap))
     net = rec.series("net_liquidity")[:n]
     hits = np.flatnonzero(net <= 0)
     state["gone"].set_xdata([hits[0], hits[0]] if hits.size else [-1, -1])
-    top = max(100.0, 1.2 * float(np.nanmax(np.abs(gap))))
+    top = max(100.0, 1.2 * float(np.nanmax(np.abs(np.concatenate([gap, gap - income])))))
     state["ax"].set_ylim(-top, top)
     _move_now(state, model)
     return state["ax"].figure

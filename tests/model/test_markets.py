@@ -142,6 +142,28 @@ def test_profits_growth_lifts_each_asset_by_its_profits_beta_and_leaves_the_rest
     assert change[k(m, "crypto")] == 0.0
 
 
+def test_the_income_ai_spending_creates_is_kept_apart_and_valued():
+    m = pinned(
+        {
+            "memory": {"capex_beta": 0.6, "profits_beta": 0.0},
+            "saas": {"capex_beta": 0.0, "profits_beta": 1.0},
+        }
+    )
+    m.update_fundamentals(0.03, 0.05, 0.02, NO_NEWS)
+    m.update_fundamentals(0.03, 0.0, 0.01, NO_NEWS)
+    # memory 0.6 x 0.05 = 0.03; saas 1 x (0.02 + 0.01) = 0.03; crypto none
+    assert m.ai_income[k(m, "memory")] == pytest.approx(0.03)
+    assert m.ai_income[k(m, "saas")] == pytest.approx(0.03)
+    assert m.ai_income[k(m, "crypto")] == 0.0
+    units = np.zeros(len(m.names))
+    units[k(m, "memory")], units[k(m, "saas")] = 100.0, 200.0
+    # each value times 1 - exp(-0.03): the part of today's price the income carries
+    expected = (100.0 * m.price[k(m, "memory")] + 200.0 * m.price[k(m, "saas")]) * -math.expm1(
+        -0.03
+    )
+    assert m.ai_income_value(units) == pytest.approx(expected)
+
+
 def test_the_bond_spread_enters_only_the_hyperscaler_bond_discount_rate():
     m = pinned()
     base = m.discount_rates(0.03)
