@@ -409,6 +409,31 @@ def _phases(run: _Run) -> list[Phase]:
     )
 
 
+def _split(run: _Run, gap: np.ndarray, week: int) -> str:
+    """How much of the gap at ``week`` the earnings AI spending created carry, in words.
+
+    The twin has no such earnings, so the run's own ``ai_income_value`` is the income
+    part of the gap and the rest is what moving money did (``twin.capex_effect_parts``).
+    Empty for a run recorded before the series existed.
+    """
+    if "ai_income_value" not in run.series:
+        return ""
+    income = float(run.s("ai_income_value")[week])
+    return (
+        f" The gap in week {week} splits into the earnings AI spending created (memory"
+        f" makers' and the profits it adds across the economy), {usd(income)}, and what"
+        f" moving the money did, {usd(gap[week] - income)}."
+    )
+
+
+def _split_short(run: _Run, gap: np.ndarray, week: int) -> str:
+    """The same split as :func:`_split`, in brackets for a phase's one line."""
+    if "ai_income_value" not in run.series:
+        return ""
+    income = float(run.s("ai_income_value")[week])
+    return f" (the earnings it created {usd(income)}, moving money {usd(gap[week] - income)})"
+
+
 def _capex_effect_phases(run: _Run) -> list[Phase]:
     """Stimulus while the capex effect rises to a positive peak; drain while it falls."""
     gap = run.gap[: run.week + 1]
@@ -426,17 +451,25 @@ def _capex_effect_phases(run: _Run) -> list[Phase]:
             "net_start": float(net[0]),
             "net_at_peak": float(net[peak]),
         }
+        split = _split(run, gap, peak)
+        how = (
+            "paid out of idle cash (the funders' own, and dry powder that bought their bonds),"
+            " so raising it forced no sales, and the money came back through suppliers' and"
+            " workers' deposits."
+            if split
+            else "paid out of idle cash (the funders' own, and dry powder that bought their"
+            " bonds), the money came back through suppliers' and workers' deposits and lifted"
+            " the ducks."
+        )
         text = (
             f"Against the same world without AI spending (same seed, same news), risk assets "
             f"were {usd(gap[peak])} higher by week {peak}, after {usd(numbers['spent'])} of capex "
-            "and capital calls: paid out of idle cash (the funders' own, and dry powder that "
-            "bought their bonds), the money came back through suppliers' and workers' deposits "
-            f"and lifted the ducks. Investors' net liquidity went from {usd(net[0])} to "
-            f"{usd(net[peak])}."
+            f"and capital calls: {how}{split} Investors' net liquidity went from {usd(net[0])} "
+            f"to {usd(net[peak])}."
         )
         gist = (
             f"AI spending worked as a stimulus until week {peak}: risk assets "
-            f"{usd(gap[peak])} above the same world without it."
+            f"{usd(gap[peak])} above the same world without it{_split_short(run, gap, peak)}."
         )
         phases.append(Phase("stimulus", 1, peak, text, gist, numbers))
     start = peak if phases else 1
@@ -464,12 +497,15 @@ def _capex_effect_phases(run: _Run) -> list[Phase]:
             + (f" (below zero from week {below})" if below is not None and below > start else "")
             + f"{when}. Capex and capital calls had to be raised by selling and by new bonds; "
             "only part of what suppliers received came back to the tub."
+            + _split(run, gap, run.week)
         )
+        split = _split_short(run, gap, run.week)
         gist = (
-            f"Then it drained: {usd(gap[-1])} against the same world without it by week {run.week}."
+            f"Then it drained: {usd(gap[-1])} against the same world without it by week"
+            f" {run.week}{split}."
             if phases
             else f"AI spending drained risk assets from the start: {usd(gap[-1])} against the "
-            f"same world without it by week {run.week}."
+            f"same world without it by week {run.week}{split}."
         )
         phases.append(Phase("drain", start, run.week, text, gist, numbers))
     return phases

@@ -94,6 +94,23 @@ def test_stimulus_and_drain_are_named_from_the_gap_with_the_twin(told, twin_of):
         assert "idle cash" not in story.summary
 
 
+def test_the_story_splits_the_gap_into_earnings_and_money_as_the_twin_does(told, twin_of):
+    from inverse_qe.twin import capex_effect_parts
+
+    model, story = told
+    income, money = capex_effect_parts(model, twin_of(model.config.name))
+    for phase, week in (("stimulus", "peak_week"), ("drain", None)):
+        found = story.phase(phase)
+        if found is None:
+            continue
+        w = found.numbers[week] if week else model.week
+        # the two parts, as the one line and the detail both say them
+        assert f"the earnings it created {usd(income[w])}, moving money {usd(money[w])}" in (
+            found.gist
+        )
+        assert usd(income[w]) in found.text and usd(money[w]) in found.text
+
+
 def test_without_a_twin_no_verdict_on_ai_spending_is_given(run_of):
     model = run_of("dry_powder_exhaustion")
     story = narrative.tell(model)
