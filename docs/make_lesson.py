@@ -23,7 +23,7 @@ from inverse_qe.results import summary, timeseries  # noqa: E402
 from inverse_qe.scenarios.loader import load  # noqa: E402
 from inverse_qe.teaching.narrative import asset_name, change, tell, usd  # noqa: E402
 from inverse_qe.teaching.tub import animate, tub_figure  # noqa: E402
-from inverse_qe.twin import capex_effect, run_pair  # noqa: E402
+from inverse_qe.twin import capex_effect, capex_effect_parts, run_pair  # noqa: E402
 
 IMAGES = DOCS / "images" / "teaching"
 #: The lesson's seed: every scenario on the same news (common random numbers).
@@ -108,6 +108,7 @@ def main() -> None:
     )
     cycle_gap = cycle.effect
     cycle_peak = int(np.argmax(cycle_gap))
+    cycle_income, cycle_money = capex_effect_parts(cycle.model, cycle.twin)
     w, p = warsh.summary, pivot.summary
     text = f"""# Lesson: AI capex as quantitative easing in reverse
 
@@ -236,15 +237,21 @@ US$250bn a year toward US$1tn.
 The panel "What AI spending did" rises for {cycle_peak / 52:.1f} years, to
 {usd(float(cycle_gap[cycle_peak]))} above the twin in week {cycle_peak}: capex is
 paid out of the hyperscalers' cash piles and out of dry powder that buys their
-bonds, and the money comes back. Investors' net liquidity runs out in week
+bonds, and the money comes back, so moving it does little to the ducks
+({signed(float(cycle_money[cycle_peak]))} by then, the dashed line "money alone"),
+while the earnings the spending creates (memory makers', and the profits it adds
+across the economy) lift them ({signed(float(cycle_income[cycle_peak]))}). Investors'
+net liquidity runs out in week
 {c["dry_powder_exhausted_week"]} (the hyperscalers' own idle cash in week
 {c["funders_exhausted_week"]}); from then on each dollar is raised by selling,
 and the gap falls{
         f", below zero from week {ce['turned_negative_week']}"
         if ce["turned_negative_week"] is not None
         else ""
-    }, to {signed(ce["risk_asset_value_gap"])} at the end. The same spending was a
-stimulus while dry powder lasted and a drain after it. When it ran out is an
+    }, to {signed(ce["risk_asset_value_gap"])} at the end: the money part falls to
+{signed(ce["from_money"])} while the earnings still carry {signed(ce["from_income"])}.
+The same spending was a stimulus while dry powder lasted and a drain after it: the
+flip is the money drain switching on. When it ran out is an
 outcome, not a date: this central bank does what the Fed did in 2024-25 (rates
 at 5.25-5.50% and runoff, cuts from September 2024, runoff ended in December
 2025), and each seed's news moves the week. Over many seeds the effect peaks a

@@ -228,7 +228,10 @@ def write_markdown(data: dict, out: Path) -> None:
         " gives: it tests the news volatility as much as the model's loops.",
         f"* **The sign follows dry powder (facts 1, 2, 3, 13).** US$ of risk-asset value per"
         f" US$ of AI spending: {base['1']['effect']:+.2f} in `early_phase`,"
-        f" {base['2']['effect']:+.2f} in `dry_powder_exhaustion`; across the default's initial"
+        f" {base['2']['effect']:+.2f} in `dry_powder_exhaustion` (of which moving the money"
+        f" did {base['1']['details']['money_part_per_dollar']:+.2f} and"
+        f" {base['2']['details']['money_part_per_dollar']:+.2f}; the rest is the earnings AI"
+        " spending created); across the default's initial"
         " dry powder, "
         + ", ".join(
             f"{k.split('_')[2]} {v:+.2f}"
@@ -271,6 +274,13 @@ def write_markdown(data: dict, out: Path) -> None:
             else "; the rise to the peak is not significant (positive half way, not"
             " significantly higher at the peak)."
         )
+        + f" At the peak the earnings AI spending created carry"
+        f" US${d['10']['income_part_at_peak']:+,.0f}bn of the mean effect and moving the money"
+        f" US${d['10']['money_part_at_peak']:+,.0f}bn (its highest: "
+        f"US${d['10']['money_part_highest']:+,.0f}bn); at the end"
+        f" US${d['10']['income_part_at_end']:+,.0f}bn and"
+        f" US${d['10']['money_part_at_end']:+,.0f}bn. The flip is a money drain switching on"
+        " once dry powder is gone; while it lasts, moving the money costs almost nothing."
         + " The scenario runs the policy 2024-25 had (rates at 5.25-5.50% until September"
         " 2024, runoff until December 2025): with 2026's policy from the first week, as it"
         " had before, bill purchases fed the tub for four years, net liquidity ran out in"

@@ -58,6 +58,7 @@ class RunMetrics:
     crypto_drawdown: float
     largest_weekly_move: float  # the largest |weekly return| of any asset
     news_only_value: np.ndarray  # weekly risk-asset value had only news moved prices
+    ai_income_value: np.ndarray  # weekly: what of risk_value the earnings of AI spending carry
 
     @property
     def drawdown(self) -> float:
@@ -124,6 +125,7 @@ def _run(job: tuple[str, tuple[str, ...], int, float]) -> RunMetrics:
             np.exp(model.markets.news_only_log_prices(model.news))[:, model.markets.risk_asset]
             @ model.opening_units[model.markets.risk_asset]
         ),
+        ai_income_value=r.series("ai_income_value").copy(),
     )
 
 
@@ -161,6 +163,23 @@ def pairs(name, seeds, overrides=(), workers=1) -> tuple[list[RunMetrics], list[
 def gaps(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
     """Seeds x weeks: risk-asset value with AI spending minus without (the capex effect)."""
     return np.array([a.risk_value - b.risk_value for a, b in zip(full, twins, strict=True)])
+
+
+def income_gaps(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
+    """Seeds x weeks: the part of :func:`gaps` that the earnings AI spending created carry.
+
+    The rest of the gap is what moving the money did (``twin.capex_effect_parts``).
+    """
+    return np.array(
+        [a.ai_income_value - b.ai_income_value for a, b in zip(full, twins, strict=True)]
+    )
+
+
+def money_per_dollar(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
+    """Per seed: the money part of the end gap over cumulative AI spending."""
+    money = gaps(full, twins)[:, -1] - income_gaps(full, twins)[:, -1]
+    spent = np.array([max(a.ai_spending.sum(), 1e-9) for a in full])
+    return money / spent
 
 
 def per_dollar(full: list[RunMetrics], twins: list[RunMetrics]) -> np.ndarray:
@@ -276,19 +295,21 @@ def judge(
 
 def fact_1(seeds, overrides=(), workers=1) -> FactResult:
     """In early_phase, AI spending raises aggregate risk-asset value."""
-    m = per_dollar(*pairs("early_phase", seeds, overrides, workers))
+    runs = pairs("early_phase", seeds, overrides, workers)
     return judge(
         1,
         "early_phase: AI spending raises risk-asset value",
         "US$ of risk-asset value per US$ of AI spending (run minus twin, at the end)",
-        m,
+        per_dollar(*runs),
         +1,
+        {"money_part_per_dollar": float(money_per_dollar(*runs).mean())},
     )
 
 
 def fact_2(seeds, overrides=(), workers=1) -> FactResult:
     """In dry_powder_exhaustion the same spending lowers it: the flip across regimes."""
-    m = per_dollar(*pairs("dry_powder_exhaustion", seeds, overrides, workers))
+    runs = pairs("dry_powder_exhaustion", seeds, overrides, workers)
+    m = per_dollar(*runs)
     early = per_dollar(*pairs("early_phase", seeds, overrides, workers))
     flipped = judge(2, "", "", m - early, -1)
     return judge(
@@ -297,7 +318,10 @@ def fact_2(seeds, overrides=(), workers=1) -> FactResult:
         "US$ of risk-asset value per US$ of AI spending (run minus twin, at the end)",
         m,
         -1,
-        {"multiplier_early_phase": float(early.mean())},
+        {
+            "multiplier_early_phase": float(early.mean()),
+            "money_part_per_dollar": float(money_per_dollar(*runs).mean()),
+        },
     ).also(flipped.holds, flip_p_value=flipped.p_value)
 
 
@@ -537,6 +561,8 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
     full, twins = pairs("full_cycle", seeds, overrides, workers)
     gap = gaps(full, twins)
     mean_gap = gap.mean(axis=0)
+    mean_income = income_gaps(full, twins).mean(axis=0)
+    mean_money = mean_gap - mean_income
 
     def mean_week(weeks):
         found = [w for w in weeks if w is not None]
@@ -576,6 +602,13 @@ def fact_10(seeds, overrides=(), workers=1) -> FactResult:
             "aligned_peak_weeks_from_own_exhaustion": aligned,
             "peak_within_13_weeks_of_funders_exhaustion": bool(funders_share > 0)
             and abs(peak - funders) <= 13,
+            # The mean gap's two parts (twin.capex_effect_parts): the earnings AI spending
+            # created, and what moving the money did.
+            "income_part_at_peak": float(mean_income[peak]),
+            "money_part_at_peak": float(mean_money[peak]),
+            "income_part_at_end": float(mean_income[-1]),
+            "money_part_at_end": float(mean_money[-1]),
+            "money_part_highest": float(mean_money.max()),
         },
     ).also(rises and falls and near)
 
