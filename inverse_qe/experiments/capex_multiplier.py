@@ -192,7 +192,13 @@ def multiplier(
         experiment.say("analysing...", style="dim")
         results = load(
             options.out,
-            timeseries=["risk_asset_value", "capex_paid", "commitments_paid", "dry_powder"],
+            timeseries=[
+                "risk_asset_value",
+                "ai_income_value",
+                "capex_paid",
+                "commitments_paid",
+                "dry_powder",
+            ],
         )
         overall, weekly, per_seed = analyse(results, seed_values, scales)
         written = ["multiplier.csv", "multiplier_weekly.csv", "multiplier_seeds.csv"]
@@ -257,6 +263,12 @@ def _paths(
             "value": value.to_numpy(dtype=float),
             "capex": np.cumsum(capex.to_numpy(dtype=float), axis=1),
         }
+        # The part of the value that the earnings AI spending created carry: what is left
+        # of a difference without it is what moving the money did (twin.capex_effect_parts).
+        # Runs stored before the series existed have none: their money part is unknown.
+        if "ai_income_value" in rows:
+            income = rows.pivot_table(index="seed", columns="week", values="ai_income_value")
+            out[scale]["income"] = income.reindex(seeds).to_numpy(dtype=float)
     return out
 
 
@@ -273,6 +285,11 @@ def analyse(
         dc = full["capex"] - other["capex"]
         ok = np.isfinite(dv[:, -1]) & np.isfinite(dc[:, -1])
         dv, dc = dv[ok], dc[ok]
+        money = (
+            dv[:, -1:] - (full["income"] - other["income"])[ok][:, -1:]
+            if "income" in full and "income" in other
+            else None
+        )
         used = [s for s, k in zip(seeds, ok, strict=True) if k]
         with np.errstate(invalid="ignore", divide="ignore"):
             per_seed = dv[:, -1] / dc[:, -1]
@@ -287,6 +304,11 @@ def analyse(
         point = float(ratio_of_means(*last)[0])
         low, high = bootstrap_interval(ratio_of_means, *last, n_resamples=5000)
         test = paired_difference(dv[:, -1], np.zeros(len(used)))
+        money_point = money_low = money_high = math.nan
+        if money is not None and np.isfinite(money).all():
+            money_point = float(ratio_of_means(money, last[1])[0])
+            m_low, m_high = bootstrap_interval(ratio_of_means, money, last[1], n_resamples=5000)
+            money_low, money_high = float(m_low[0]), float(m_high[0])
         overall_rows.append(
             {
                 "scale": scale,
@@ -302,6 +324,9 @@ def analyse(
                 "p_value": test["p_value"],
                 "p_wilcoxon": test["p_wilcoxon"],
                 "share_of_seeds_positive": float(np.mean(per_seed > 0)),
+                "money_multiplier": money_point,
+                "money_ci_low": money_low,
+                "money_ci_high": money_high,
             }
         )
         weeks = np.arange(dv.shape[1])
@@ -591,6 +616,7 @@ def print_multiplier(console, result: Multiplier) -> None:
         "extra AI spending (US$bn)",
         "change in value (US$bn)",
         "multiplier [95%]",
+        "of it, money [95%]",
         "p",
         "seeds > 0",
     ):
@@ -605,6 +631,10 @@ def print_multiplier(console, result: Multiplier) -> None:
             f"{row['delta_value']:+,.0f} [{row['delta_value_ci_low']:+,.0f},"
             f" {row['delta_value_ci_high']:+,.0f}]",
             f"{row['multiplier']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]",
+            "–"
+            if not np.isfinite(row.get("money_multiplier", math.nan))
+            else f"{row['money_multiplier']:+.3f} [{row['money_ci_low']:+.3f},"
+            f" {row['money_ci_high']:+.3f}]",
             format_p(row["p_value"]) if marked else "–",
             f"{row['share_of_seeds_positive']:.0%}",
         )

@@ -37,6 +37,29 @@ def test_multiplier_is_negative_once_dry_powder_runs_out(tmp_path):
     assert row["multiplier"] < 0 and row["ci_high"] < 0, row.to_dict()
 
 
+def test_the_money_part_of_the_multiplier_is_what_is_left_without_the_earnings(tmp_path):
+    # The money part: each arm's value without what the earnings AI spending created
+    # carry (twin.capex_effect_parts), per US$ of extra spending, from the stored series.
+    result = multiplier(
+        "dry_powder_exhaustion",
+        seeds=4,
+        scales=(0.0,),
+        qe=False,
+        out=tmp_path / "m",
+        quiet=True,
+        figures=False,
+        weeks=26,
+    )
+    row = result.overall.iloc[0]
+    series = load(tmp_path / "m").timeseries.merge(result.results.runs[["run_id", "scale"]])
+    last = series[series["week"] == series["week"].max()].set_index("scale")
+    income = last.loc[1.0, "ai_income_value"].mean() - last.loc[0.0, "ai_income_value"].mean()
+    expected = row["multiplier"] - income / row["delta_capex"]
+    assert row["money_multiplier"] == pytest.approx(expected, rel=1e-6)
+    assert row["money_ci_low"] <= row["money_multiplier"] <= row["money_ci_high"]
+    assert income > 0  # growing AI spending made earnings in the full arm
+
+
 def test_capex_and_qt_overrides(source):
     half, whole = source.scenario(capex_overrides(source, [], 0.5)), source.scenario()
     assert [v for _, v in half.hyperscalers.capex] == pytest.approx(
