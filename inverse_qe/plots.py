@@ -605,7 +605,9 @@ def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         money = frame["capex_effect_money"].to_numpy(dtype=float)
         ax.plot(x, money, color="#7a3b8f", linewidth=1.1, linestyle="--")
         handles.append(Line2D([], [], color="#7a3b8f", linestyle="--", label="money alone"))
-        gap = np.concatenate([gap, money])
+        shown = np.concatenate([gap, money])
+    else:
+        shown = gap
     week = _number(summary.get("dry_powder_exhausted_week"))
     xw = _x_of_week(frame, week)
     if xw is not None:
@@ -613,7 +615,7 @@ def _capex_effect_panel(ax: Axes, frame: pd.DataFrame, summary: Mapping[str, Any
         handles.append(
             Line2D([], [], color="#111111", linestyle=":", label="net liquidity exhausted")
         )
-    lo, hi = float(np.nanmin(gap)), float(np.nanmax(gap))
+    lo, hi = float(np.nanmin(shown)), float(np.nanmax(shown))
     pad = 0.1 * max(hi - lo, 1.0)
     ax.set_ylim(min(lo, 0.0) - pad, max(hi, 0.0) + pad)
     ax.yaxis.set_major_formatter(_Thousands())

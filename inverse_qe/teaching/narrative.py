@@ -409,29 +409,37 @@ def _phases(run: _Run) -> list[Phase]:
     )
 
 
-def _split(run: _Run, gap: np.ndarray, week: int) -> str:
-    """How much of the gap at ``week`` the earnings AI spending created carry, in words.
+def _parts(run: _Run, gap: np.ndarray, week: int) -> tuple[float, float] | None:
+    """The gap at ``week`` as (the earnings AI spending created, what moving money did).
 
     The twin has no such earnings, so the run's own ``ai_income_value`` is the income
-    part of the gap and the rest is what moving money did (``twin.capex_effect_parts``).
-    Empty for a run recorded before the series existed.
+    part of the gap and the rest is the money part (``twin.capex_effect_parts``).
+    None for a run recorded before the series existed.
     """
     if "ai_income_value" not in run.series:
-        return ""
+        return None
     income = float(run.s("ai_income_value")[week])
+    return income, float(gap[week]) - income
+
+
+def _split(run: _Run, gap: np.ndarray, week: int) -> str:
+    """The split of the gap at ``week``, as a sentence ("" when it is not known)."""
+    parts = _parts(run, gap, week)
+    if parts is None:
+        return ""
     return (
         f" The gap in week {week} splits into the earnings AI spending created (memory"
-        f" makers' and the profits it adds across the economy), {usd(income)}, and what"
-        f" moving the money did, {usd(gap[week] - income)}."
+        f" makers' and the profits it adds across the economy), {usd(parts[0])}, and what"
+        f" moving the money did, {usd(parts[1])}."
     )
 
 
 def _split_short(run: _Run, gap: np.ndarray, week: int) -> str:
-    """The same split as :func:`_split`, in brackets for a phase's one line."""
-    if "ai_income_value" not in run.series:
+    """The same split, in brackets for a phase's one line."""
+    parts = _parts(run, gap, week)
+    if parts is None:
         return ""
-    income = float(run.s("ai_income_value")[week])
-    return f" (the earnings it created {usd(income)}, moving money {usd(gap[week] - income)})"
+    return f" (the earnings it created {usd(parts[0])}, moving money {usd(parts[1])})"
 
 
 def _capex_effect_phases(run: _Run) -> list[Phase]:

@@ -27,6 +27,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from inverse_qe.plots import ASSET_COLOURS
+from inverse_qe.twin import capex_effect_parts
 
 #: One point is one pixel: the sizes below are what a student sees on the screen.
 DPI = 72
@@ -328,19 +329,19 @@ def draw_capex_effect(model) -> Figure:
         )
     if twin is None:
         return state["ax"].figure
-    n = min(len(weeks), twin.week + 1)
-    gap = rec.series("risk_asset_value")[:n] - twin.recorder.series("risk_asset_value")[:n]
+    # The gap and its money part: without the earnings AI spending created.
+    income, money = capex_effect_parts(model, twin)
+    gap = income + money
+    n = gap.size
     w = weeks[:n]
     state["line"].set_data(w, gap)
-    # Without the earnings AI spending created: what moving money did (twin.py).
-    income = rec.series("ai_income_value")[:n] - twin.recorder.series("ai_income_value")[:n]
-    state["money"].set_data(w, gap - income)
+    state["money"].set_data(w, money)
     state["gain"].set_data(w, np.zeros_like(gap), np.maximum(gap, 0.0))
     state["loss"].set_data(w, np.minimum(gap, 0.0), np.zeros_like(gap))
     net = rec.series("net_liquidity")[:n]
     hits = np.flatnonzero(net <= 0)
     state["gone"].set_xdata([hits[0], hits[0]] if hits.size else [-1, -1])
-    top = max(100.0, 1.2 * float(np.nanmax(np.abs(np.concatenate([gap, gap - income])))))
+    top = max(100.0, 1.2 * float(np.nanmax(np.abs(np.concatenate([gap, money])))))
     state["ax"].set_ylim(-top, top)
     _move_now(state, model)
     return state["ax"].figure
