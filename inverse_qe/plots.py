@@ -1,6 +1,6 @@
 """The run dashboard: one PNG that tells a run's story at a glance.
 
-:func:`dashboard` draws six panels on a shared calendar axis, read left column
+:func:`dashboard` draws seven panels on a shared calendar axis, read left column
 then right column:
 
 * **The tub** -- the water level (private investable cash) as water, with the
@@ -12,6 +12,8 @@ then right column:
   largest cascade.
 * **Ducks** -- asset prices (index, start = 1) on a log scale, so a halving and
   a doubling look equally large, labelled at the right end with total return.
+* **What AI spending did** -- risk-asset value against the capex twin (the same
+  scenario and seed without AI spending), the money part of it dashed.
 * **Rates** -- 10y yield, policy rate and hyperscaler bond spread, in percent.
 * **Stress** -- the market stress index.
 
@@ -52,10 +54,22 @@ from matplotlib.ticker import (
 
 from inverse_qe.halves import lay_out, layers_png, render_half
 
-__all__ = ["ASSET_COLOURS", "dashboard", "dashboard_in_two", "warm_up"]
+__all__ = ["ASSET_COLOURS", "COLUMNS", "column_pixels", "dashboard", "dashboard_in_two", "warm_up"]
 
 FIGSIZE = (14.0, 10.0)
 DPI = 110
+
+# The two columns of panels, each laid out on its own in its half of the picture
+# (below the title block's strip): (left, bottom, width, height) in figure fractions.
+# The constrained layout measures every tick label and title, most of what a
+# dashboard costs before rendering; two columns laid out apart cost half each, and
+# can be laid out and rendered by two processes at once (:func:`dashboard_in_two`).
+# Their panels share the calendar axis through the limits and ticks each column
+# sets from the same weeks.
+COLUMNS: dict[str, tuple[float, float, float, float]] = {
+    "left": (0.0, 0.0, 0.5, 0.925),
+    "right": (0.5, 0.0, 0.5, 0.925),
+}
 
 # Okabe-Ito, the standard colour-blind-safe palette. Known assets get fixed
 # colours so every dashboard of every scenario reads the same way (gold is the
@@ -164,14 +178,8 @@ def dashboard(timeseries: pd.DataFrame, summary: Mapping[str, Any], out_path: Pa
     Returns:
         ``out_path`` as a :class:`~pathlib.Path`.
     """
-    out_path = Path(out_path)
-    # rc_context keeps the styling local: the caller's matplotlib state is untouched.
-    # Saving happens inside it too, because tick labels are only created at draw time.
-    with mpl.rc_context(_STYLE):
-        fig = _figure(timeseries, summary)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out_path, dpi=DPI, facecolor="white")
-    return out_path
+    layers = [column_pixels(timeseries, summary, side) for side in COLUMNS]
+    return _write_layers(layers, Path(out_path))
 
 
 def dashboard_in_two(
@@ -180,23 +188,33 @@ def dashboard_in_two(
     out_path: Path,
     elsewhere: Callable[..., Any],
 ) -> Path:
-    """:func:`dashboard`, its two columns rendered at once: this process and another.
+    """:func:`dashboard`, its two columns drawn at once: this process and another.
 
-    Laying the figure out (every text measured) is done once; rendering it, most of
-    the time a dashboard takes, is split: ``elsewhere(function, *args)`` must start
-    ``function(*args)`` in another process and return an object whose ``result()``
-    gives its value (:class:`inverse_qe.forking.ForkedTask`, whose child inherits
-    the laid-out figure). Each process renders its column on a transparent
-    background (the left one also the title block), and the two layers are laid
-    over white. The picture is :func:`dashboard`'s up to the rounding of
-    antialiased edges (a few levels out of 255 on under 1% of pixels).
+    Each column is a figure of its own, laid out and rendered on its own (see
+    :data:`COLUMNS`), so the two can be drawn by two processes from the moment
+    the data arrives: ``elsewhere(function, *args)`` must start ``function(*args)``
+    in another process and return an object whose ``result()`` gives its value
+    (:class:`inverse_qe.forking.ForkedTask`). The picture is :func:`dashboard`'s,
+    pixel for pixel: both lay the same two layers over white.
     """
-    out_path = Path(out_path)
-    with mpl.rc_context(_STYLE):
-        fig = _figure(timeseries, summary)
-        lay_out(fig)  # once, for both halves
-        right = elsewhere(render_half, fig, "right")
-        layers = [render_half(fig, "left"), right.result()]
+    right = elsewhere(column_pixels, timeseries, summary, "right")
+    layers = [column_pixels(timeseries, summary, "left"), right.result()]
+    return _write_layers(layers, Path(out_path))
+
+
+def column_pixels(timeseries: pd.DataFrame, summary: Mapping[str, Any] | None, side: str):
+    """One column of the dashboard, laid out and rendered: RGBA pixels.
+
+    ``"left"`` also has the title block. The background is transparent and the size
+    that of the whole picture, so the two columns are laid over each other.
+    """
+    with mpl.rc_context(_STYLE):  # the dashboard's style, kept local to the call
+        fig = _figure(timeseries, summary, side)
+        lay_out(fig)
+        return render_half(fig, side)
+
+
+def _write_layers(layers: list[np.ndarray], out_path: Path) -> Path:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_bytes(layers_png(layers, DPI))
     return out_path
@@ -224,11 +242,14 @@ def warm_up() -> None:
         fig.savefig(io.BytesIO(), format="png", dpi=DPI)
 
 
-def _figure(timeseries: pd.DataFrame, summary: Mapping[str, Any] | None) -> Figure:
-    """The dashboard as a laid-out :class:`Figure` (call inside ``rc_context(_STYLE)``)."""
+def _figure(timeseries: pd.DataFrame, summary: Mapping[str, Any] | None, side: str) -> Figure:
+    """One column of the dashboard as a laid-out, whole-size :class:`Figure`.
+
+    Call it inside ``rc_context(_STYLE)``.
+    """
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    _draw(fig, _clean(timeseries), dict(summary or {}))
+    _draw(fig, _clean(timeseries), dict(summary or {}), side)
     return fig
 
 
@@ -336,44 +357,56 @@ def _signed_bp(fraction: float) -> str:
 # --------------------------------------------------------------------- the figure
 
 
-def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any]) -> None:
-    """Lay out the panels, draw each one, then the title block and the right-end labels."""
+def _draw(fig: Figure, frame: pd.DataFrame, summary: dict[str, Any], side: str) -> None:
+    """Lay out one column's panels and draw each one.
+
+    Then the title block (left column) or the line-end labels (right column).
+    """
     # The top strip is left to the hand-placed two-line title block.
-    fig.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 0.925), h_pad=0.05, w_pad=0.06)
-    grid = fig.add_gridspec(1, 2, wspace=0.05)
-    left = grid[0, 0].subgridspec(3, 1, hspace=0.08)
-    right = grid[0, 1].subgridspec(4, 1, height_ratios=[1.6, 1.0, 0.8, 0.5], hspace=0.08)
-    tub = fig.add_subplot(left[0])
-    dry = fig.add_subplot(left[1], sharex=tub)
-    sales = fig.add_subplot(left[2], sharex=tub)
-    ducks = fig.add_subplot(right[0], sharex=tub)
-    effect = fig.add_subplot(right[1], sharex=tub)
-    rates = fig.add_subplot(right[2], sharex=tub)
-    stress = fig.add_subplot(right[3], sharex=tub)
-    panels = (tub, dry, sales, ducks, effect, rates, stress)
-    for ax in (tub, dry, ducks, effect, rates):
+    fig.get_layout_engine().set(rect=COLUMNS[side], h_pad=0.05, w_pad=0.06)
+    if side == "left":
+        grid = fig.add_gridspec(3, 1, hspace=0.08)
+    else:
+        grid = fig.add_gridspec(4, 1, height_ratios=[1.6, 1.0, 0.8, 0.5], hspace=0.08)
+    top = fig.add_subplot(grid[0])
+    panels = (top, *(fig.add_subplot(grid[k], sharex=top) for k in range(1, grid.nrows)))
+    for ax in panels[:-1]:
         ax.tick_params(labelbottom=False)
     for ax in panels:
         ax.grid(True, color=_GRID, linewidth=0.7)
         ax.set_axisbelow(True)
 
-    exhausted = _exhaustion_weeks(summary)
-    _tub_panel(tub, frame, exhausted)
-    _dry_powder_panel(dry, frame, exhausted)
-    _forced_sales_panel(sales, frame, summary)
-    end_labels = _label_line_ends(ducks, _ducks_panel(ducks, frame, summary))
-    _capex_effect_panel(effect, frame, summary)
-    _rates_panel(rates, frame)
-    _stress_panel(stress, frame)
-    _format_x(frame, (sales, stress))
-    _title_block(fig, frame, summary)
+    end_labels = None
+    if side == "left":
+        tub, dry, sales = panels
+        exhausted = _exhaustion_weeks(summary)
+        _tub_panel(tub, frame, exhausted)
+        _dry_powder_panel(dry, frame, exhausted)
+        _forced_sales_panel(sales, frame, summary)
+        _title_block(fig, frame, summary)
+        stacked = (dry, sales)
+    else:
+        ducks, effect, rates, stress = panels
+        end_labels = _label_line_ends(ducks, _ducks_panel(ducks, frame, summary))
+        _capex_effect_panel(effect, frame, summary)
+        _rates_panel(rates, frame)
+        _stress_panel(stress, frame)
+        stacked = (effect,)
+    _format_x(frame, panels[-1:])
+    # These panels' legends (six sectors; four reasons with their totals; four kinds of
+    # line) leave no room for their titles beside them: stacked now, the layout below
+    # makes room for them in its one pass instead of a second one.
+    renderer = fig.canvas.get_renderer()
+    for ax in stacked:
+        _stack_title(ax, renderer)
     # Text sizes and the panels' final heights are known only after a layout pass
     # (the line-end labels already take their width in it). The layout alone measures
     # every text it needs; a whole draw without rendering would also walk every line
     # and patch for nothing (about a sixth of the dashboard's time).
     fig.get_layout_engine().execute(fig)
-    lifted = _unclash_titles(fig, panels)
-    _space_line_ends(ducks, end_labels)
+    lifted = _unclash_titles(fig, [ax for ax in panels if ax not in stacked])
+    if end_labels is not None:
+        _space_line_ends(panels[0], end_labels)
     if not lifted:
         # The layout is the costly part of a draw (every tick and label measured) and
         # nothing it depends on changed since that pass: keep its positions rather than
@@ -397,10 +430,21 @@ def _unclash_titles(fig: Figure, axes: Iterable[Axes]) -> bool:
         # set_title hands back the title's Text (re-setting it leaves it where it is).
         title = ax.set_title(label, loc="left")
         if title.get_window_extent(renderer).x1 + 6 > legend.get_window_extent(renderer).x0:
-            points = legend.get_window_extent(renderer).height * 72.0 / fig.dpi
-            ax.set_title(label, loc="left", pad=points + 8)
+            _stack_title(ax, renderer)
             lifted = True
     return lifted
+
+
+def _stack_title(ax: Axes, renderer) -> None:
+    """The panel's title on a line of its own, above its legend.
+
+    A legend's size does not depend on where the layout puts it, so this can be done
+    before the layout.
+    """
+    legend, label = ax.get_legend(), ax.get_title(loc="left")
+    if legend is not None and label:
+        points = legend.get_window_extent(renderer).height * 72.0 / ax.figure.dpi
+        ax.set_title(label, loc="left", pad=points + 8)
 
 
 def _placeholder(ax: Axes, title: str, frame: pd.DataFrame) -> None:
