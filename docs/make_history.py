@@ -103,6 +103,10 @@ WHATIFS = [
     ),
 ]
 
+#: The adopted base's hindcasts on two more sets of 30 seeds (first seed, count): how much
+#: of a target's verdict rests on the report's own seeds.
+OTHER_SEEDS = {"the tests' seeds": (6000, 30), "the calibration seeds": (100, 30)}
+
 #: The World Gold Council's official-sector purchases (Gold Demand Trends, full years):
 #: 1,082 t in 2022 and 1,045 t in 2024, about 2.2% a year of the ~48,000 t held as bars,
 #: coins and ETFs (WGC above-ground stocks, approximate), applied to the model's
@@ -230,9 +234,28 @@ def measure_all(seeds: list[int], workers: int) -> dict:
             data["runs"][key] = stored
             _save(data)
             print(f"{key}: {len(stored['seeds'])} seeds", flush=True)
+    for first, count in OTHER_SEEDS.values():
+        for name in HINDCASTS:
+            key, mark = other_key(name, first, count), fingerprint(name)
+            stored = data["runs"].get(key, {})
+            if stored.get("fingerprint") != mark:
+                stored = {"fingerprint": mark, "seeds": {}}
+            missing = [s for s in range(first, first + count) if str(s) not in stored["seeds"]]
+            for seed, result in zip(missing, run(name, missing, workers), strict=True):
+                stored["seeds"][str(seed)] = {
+                    k: v for k, v in result.items() if not k.startswith("path_")
+                }
+            data["runs"][key] = stored
+            _save(data)
+            print(f"{key}: {len(stored['seeds'])} seeds", flush=True)
     data["seeds"] = seeds
     _save(data)
     return data
+
+
+def other_key(name: str, first: int, count: int) -> str:
+    """Where the base's runs of a hindcast on another set of seeds are kept."""
+    return f"{name} @seeds {first}-{first + count - 1}"
 
 
 def results_of(data: dict, name: str, overrides: tuple[str, ...] | str = ()) -> list[dict]:
@@ -518,6 +541,43 @@ def ample(data: dict, name: str, overrides: tuple[str, ...] = ()) -> int:
     return sum(r["exhausted_week"] is None for r in results_of(data, name, overrides))
 
 
+def other_median(data: dict, name: str, key: str, first: int, count: int) -> float:
+    """The base's median of one measured quantity on another set of seeds."""
+    runs = data["runs"][other_key(name, first, count)]["seeds"]
+    values = [runs[str(s)][key] for s in range(first, first + count)]
+    return float(np.nanmedian(np.array([np.nan if v is None else v for v in values], float)))
+
+
+def seed_sets_table(data: dict) -> list[str]:
+    """Medians of the series with a target, for the base on three sets of seeds."""
+    columns = [(n, r) for n in HINDCASTS for r in RECORDS[n] if r.target is not None]
+    head = [f"{n.removeprefix('history_')} {SERIES[r.series].label}" for n, r in columns]
+    lines = [
+        "| seeds | " + " | ".join(head) + " | targets met |",
+        "|---|" + "---|" * (len(columns) + 1),
+    ]
+    seeds = data["seeds"]
+    rows = [(f"the report's seeds ({seeds[0]}-{seeds[-1]})", None)]
+    rows += [
+        (f"{label} ({first}-{first + count - 1})", (first, count))
+        for label, (first, count) in OTHER_SEEDS.items()
+    ]
+    for label, other in rows:
+        cells, met = [], 0
+        for name, record in columns:
+            if other is None:
+                value = median(data, name, record.series)
+            else:
+                value = other_median(data, name, record.series, *other)
+            lo, hi = record.target
+            inside = lo <= value <= hi
+            met += inside
+            text = fmt(value, SERIES[record.series].unit)
+            cells.append(text if inside else f"**{text}**")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {met} of {len(columns)} |")
+    return lines
+
+
 def whatif_table(data: dict) -> list[str]:
     """Medians of the series with a target, for the base and each what-if."""
     columns = [(n, r) for n in HINDCASTS for r in RECORDS[n] if r.target is not None]
@@ -550,6 +610,7 @@ def notes(data: dict) -> list[str]:
     y22, y24 = "history_2022", "history_2024"
     savings, idle, no_scarcity, no_stress = (WHATIFS[k][1] for k in (2, 3, 4, 5))
     surprise, gold_buyer = EXPERIMENTS[0][0], EXPERIMENTS[1][0]
+    tests, calibration = OTHER_SEEDS
     pct = "{:+.0%}".format
 
     vi = "least_net_liquidity_value_investors"
@@ -626,7 +687,13 @@ def notes(data: dict) -> list[str]:
         "over a quarter, lifts the price by a few percent at most. What broke in 2022 is",
         "gold's link to real rates itself (its duration in the model); halving it (below)",
         f"gives {pct(m(y22, 'gold', WHATIFS[1][1]))} in 2022. That is a calibration of",
-        "`[assets.gold]`, which this round did not change.",
+        "`[assets.gold]`, which this round did not change. The miss is also at the edge of",
+        "what the seeds decide: on the tests' seeds gold's 2022 median is"
+        f" {pct(other_median(data, y22, 'gold', *OTHER_SEEDS[tests]))}, on the calibration"
+        f" seeds {pct(other_median(data, y22, 'gold', *OTHER_SEEDS[calibration]))}, against"
+        " the target's -15% (gold's weekly news alone has a volatility of 15% a year, so a",
+        "median over 30 seeds moves by a few points from one set of seeds to another; the",
+        "table at the end gives every target on the three sets).",
         "",
         f"**Memory makers** fall {pct(m(y22, 'memory'))} in the median 2022 run (record,",
         "Micron: -45%), with a very wide range: the model's memory earnings grow with the",
@@ -725,13 +792,22 @@ def notes(data: dict) -> list[str]:
         "as the funding and margin squeeze on basis trades of March 2020, which the model",
         "does not have.",
         "",
-        "Issue 14's targets not met, and the mechanism each needs: 2022's gold (its link to",
-        "real rates, which broke in 2022), 2024's 10-year yield",
+        "Issue 14's targets not met, and the mechanism each needs: 2022's gold on the",
+        "report's seeds (not on the two other sets below; its link to real rates, which",
+        "broke in 2022), 2024's 10-year yield on every set",
         "(expectations of future policy, together with the economy-wide earnings growth",
         "that lifted 2024's equities against higher yields). The tests",
         "(`tests/test_history.py`, slow) assert the recorded signs on seeds 6000-6029,",
         "with 2022's reverse repo and 2024's",
         "10-year yield as expected failures.",
+        "",
+        "### The targets on other seeds",
+        "",
+        "The adopted base's medians of the series with a target, on the report's seeds and",
+        "on two other sets of 30 (bold: outside the target). A verdict that changes from one",
+        "set to another rests on the seeds, not on the model:",
+        "",
+        *seed_sets_table(data),
     ]
 
 
