@@ -128,7 +128,13 @@ def _dask(workers: int | None, scheduler: str) -> Iterator[ExecutorInfo]:
         # profile; on a run of pure Python and small numpy calls that cost about a
         # fifth of each run (0.40 s against 0.33 s in-process, measured). There is no
         # dashboard here, so the workers this cluster starts go without it.
-        settings = {"distributed.worker.profile.enabled": False}
+        settings: dict = {"distributed.worker.profile.enabled": False}
+        # Every Dask server (the scheduler here, each worker) wakes its event loop every
+        # 20 ms to measure how late it is (a watchdog that warns after 3 s). Each wake
+        # takes the GIL from the thread running the model, which pays for the hand-over;
+        # measured on this command, 3 x 20 runs on 2 workers: 2-8% of the wall time and
+        # about 1 s of CPU (4 pairs in turn). Once a second still catches a stall.
+        settings["distributed.admin.tick.interval"] = "1s"
         # Forked from the forkserver, which has Dask and the model imported (started by
         # the command before its own imports), a worker starts in milliseconds; spawned,
         # as Dask does by default, each imports them itself. A worker Dask restarts
