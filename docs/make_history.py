@@ -22,6 +22,8 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -548,27 +550,18 @@ def other_median(data: dict, name: str, key: str, first: int, count: int) -> flo
     return float(np.nanmedian(np.array([np.nan if v is None else v for v in values], float)))
 
 
-def seed_sets_table(data: dict) -> list[str]:
-    """Medians of the series with a target, for the base on three sets of seeds."""
+def targets_table(heading: str, rows: list[tuple[str, Callable[[str, str], float]]]) -> list[str]:
+    """Medians of the series with a target: a row per ``(label, median of (hindcast, series))``."""
     columns = [(n, r) for n in HINDCASTS for r in RECORDS[n] if r.target is not None]
     head = [f"{n.removeprefix('history_')} {SERIES[r.series].label}" for n, r in columns]
     lines = [
-        "| seeds | " + " | ".join(head) + " | targets met |",
+        f"| {heading} | " + " | ".join(head) + " | targets met |",
         "|---|" + "---|" * (len(columns) + 1),
     ]
-    seeds = data["seeds"]
-    rows = [(f"the report's seeds ({seeds[0]}-{seeds[-1]})", None)]
-    rows += [
-        (f"{label} ({first}-{first + count - 1})", (first, count))
-        for label, (first, count) in OTHER_SEEDS.items()
-    ]
-    for label, other in rows:
+    for label, median_of in rows:
         cells, met = [], 0
         for name, record in columns:
-            if other is None:
-                value = median(data, name, record.series)
-            else:
-                value = other_median(data, name, record.series, *other)
+            value = median_of(name, record.series)
             lo, hi = record.target
             inside = lo <= value <= hi
             met += inside
@@ -576,29 +569,31 @@ def seed_sets_table(data: dict) -> list[str]:
             cells.append(text if inside else f"**{text}**")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {met} of {len(columns)} |")
     return lines
+
+
+def seed_sets_table(data: dict) -> list[str]:
+    """The base's medians of the series with a target on three sets of seeds."""
+    seeds = data["seeds"]
+    rows = [(f"the report's seeds ({seeds[0]}-{seeds[-1]})", partial(median, data))]
+    rows += [
+        (
+            f"{label} ({first}-{first + count - 1})",
+            lambda name, key, first=first, count=count: other_median(data, name, key, first, count),
+        )
+        for label, (first, count) in OTHER_SEEDS.items()
+    ]
+    return targets_table("seeds", rows)
 
 
 def whatif_table(data: dict) -> list[str]:
     """Medians of the series with a target, for the base and each what-if."""
-    columns = [(n, r) for n in HINDCASTS for r in RECORDS[n] if r.target is not None]
-    head = [f"{n.removeprefix('history_')} {SERIES[r.series].label}" for n, r in columns]
-    lines = [
-        "| parameters | " + " | ".join(head) + " | targets met |",
-        "|---|" + "---|" * (len(columns) + 1),
+    changes = [("base (adopted)", ()), *((w[0], w[1]) for w in WHATIFS)]
+    changes += [(label, label) for label, _, _ in EXPERIMENTS]
+    rows = [
+        (label, lambda name, key, overrides=overrides: median(data, name, key, overrides))
+        for label, overrides in changes
     ]
-    rows = [("base (adopted)", ()), *((w[0], w[1]) for w in WHATIFS)]
-    rows += [(label, label) for label, _, _ in EXPERIMENTS]
-    for label, overrides in rows:
-        cells, met = [], 0
-        for name, record in columns:
-            value = median(data, name, record.series, overrides)
-            lo, hi = record.target
-            inside = lo <= value <= hi
-            met += inside
-            text = fmt(value, SERIES[record.series].unit)
-            cells.append(text if inside else f"**{text}**")
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {met} of {len(columns)} |")
-    return lines
+    return targets_table("parameters", rows)
 
 
 def notes(data: dict) -> list[str]:
