@@ -319,7 +319,11 @@ def _capex_effect_lines(effect: dict | None) -> list[str]:
         + (f", US${per_dollar:+.2f} per US$ spent" if per_dollar is not None else "")
         + f" (the earnings it created US${effect['from_income']:+,.0f}bn,"
         f" moving money US${effect['from_money']:+,.0f}bn)"
-        + f"; largest gain US${effect['peak_gap']:+,.0f}bn (week {effect['peak_week']})"
+        + (
+            f"; largest gain US${effect['peak_gap']:+,.0f}bn (week {effect['peak_week']})"
+            if effect["peak_gap"] > 0
+            else "; never above the world without it"
+        )
         + (f"; below zero from week {turned}" if turned is not None else "")
     ]
 

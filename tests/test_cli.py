@@ -384,3 +384,25 @@ def test_flows_per_sector_keep_the_totals_and_the_watch_list(tmp_path):
     assert selling["full"].keys() == selling["sector"].keys()
     for fund, by_asset in selling["full"].items():
         assert selling["sector"][fund] == pytest.approx(by_asset, rel=1e-9, abs=1e-9)
+
+
+def test_the_printed_capex_effect_says_a_gain_only_when_there_was_one():
+    """A run whose AI spending never lifted prices above its twin's says so, rather
+    than naming a "largest gain" of zero in week 0."""
+    from inverse_qe.cli import _capex_effect_lines
+
+    effect = {
+        "risk_asset_value_gap": -1650.0,
+        "per_dollar": -0.78,
+        "from_income": 289.0,
+        "from_money": -1939.0,
+        "peak_gap": 0.0,
+        "peak_week": 0,
+        "turned_negative_week": 1,
+    }
+    (line,) = _capex_effect_lines(effect)
+    assert "never above the world without it" in line and "largest gain" not in line
+    assert "below zero from week 1" in line
+    (line,) = _capex_effect_lines({**effect, "peak_gap": 463.0, "peak_week": 68})
+    assert "largest gain US$+463bn (week 68)" in line
+    assert _capex_effect_lines(None) == ["what AI spending did: not measured (--no-twin)"]
