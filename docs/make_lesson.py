@@ -108,7 +108,7 @@ def main() -> None:
     )
     cycle_gap = cycle.effect
     cycle_peak = int(np.argmax(cycle_gap))
-    cycle_income, cycle_money = capex_effect_parts(cycle.model, cycle.twin)
+    cycle_income, cycle_money = capex_effect_parts(cycle.model, cycle.twin, cycle_gap)
     w, p = warsh.summary, pivot.summary
     text = f"""# Lesson: AI capex as quantitative easing in reverse
 

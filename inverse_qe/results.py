@@ -48,8 +48,8 @@ def timeseries_columns(model, twin=None) -> dict[str, Any]:
         if name != "week":
             columns[name] = values
         if name == "risk_asset_value" and twin is not None:
-            columns["capex_effect"] = capex_effect(model, twin)
-            income, money = capex_effect_parts(model, twin)
+            columns["capex_effect"] = gap = capex_effect(model, twin)
+            income, money = capex_effect_parts(model, twin, gap)
             columns["capex_effect_income"] = income
             columns["capex_effect_money"] = money
     return columns

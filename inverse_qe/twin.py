@@ -98,15 +98,16 @@ def capex_effect(model, twin) -> np.ndarray:
     return with_ai[:n] - without[:n]
 
 
-def capex_effect_parts(model, twin) -> tuple[np.ndarray, np.ndarray]:
+def capex_effect_parts(model, twin, gap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The capex effect split into ``(income, money)``, per week, US$bn.
 
     *Income* is the risk-asset value that the earnings AI spending created carry
     (memory makers' earnings and the economy's profits; the twin has none); *money*
     is the rest of the gap: what AI spending did by moving money, through flows,
-    scarcity and forced sales. The two add up to :func:`capex_effect`.
+    scarcity and forced sales. The two add up to :func:`capex_effect`, which a
+    caller that has it already passes as ``gap``.
     """
-    gap = capex_effect(model, twin)
+    gap = capex_effect(model, twin) if gap is None else gap
     n = gap.size
     income = (
         model.recorder.series("ai_income_value")[:n] - twin.recorder.series("ai_income_value")[:n]
@@ -142,7 +143,7 @@ def effect_summary(model, twin) -> dict[str, Any]:
     * ``ai_spending``: cumulative AI spending paid, US$bn.
     """
     gap = capex_effect(model, twin)
-    income, money = capex_effect_parts(model, twin)
+    income, money = capex_effect_parts(model, twin, gap)
     spent = float(ai_spending(model).sum())
     peak = int(np.argmax(gap))
     twin_value = float(twin.recorder.series("risk_asset_value")[gap.size - 1])
