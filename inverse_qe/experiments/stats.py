@@ -89,6 +89,42 @@ def mean_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float]:
     }
 
 
+def median_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float]:
+    """The median and its distribution-free interval from order statistics (NaNs dropped).
+
+    The number of runs below the true median is Binomial(n, 1/2) whatever the
+    distribution, so the order statistics ``x(l) <= x(n+1-l)`` (1-based) cover it
+    with probability ``1 - 2 P(B < l)``; ``l`` is the largest rank keeping that at
+    least ``level`` (Conover, *Practical Nonparametric Statistics*, 3rd ed., §3.2).
+    Used where a median is compared with a band (the hindcasts): no assumption on the
+    shape of the runs' spread, which for returns is skewed.
+
+    Returns:
+        ``n, median, ci_low, ci_high, coverage`` (the interval's exact coverage, at
+        least ``level``). Below six runs no pair of order statistics reaches 95%:
+        the bounds are NaN.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    x = x[np.isfinite(x)]
+    n = x.size
+    out = {"n": n, "median": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    out["coverage"] = math.nan
+    if n == 0:
+        return out
+    out["median"] = float(np.median(x))
+    below = _scipy_stats().binom.cdf(np.arange(n // 2 + 1), n, 0.5)  # P(B <= k)
+    # P(B < l) = below[l - 1]; the largest l with 1 - 2 P(B < l) >= level.
+    ranks = np.flatnonzero(1.0 - 2.0 * below >= level) + 1
+    if ranks.size == 0:
+        return out
+    rank = int(ranks[-1])
+    return out | {
+        "ci_low": float(x[rank - 1]),
+        "ci_high": float(x[n - rank]),
+        "coverage": float(1.0 - 2.0 * below[rank - 1]),
+    }
+
+
 def paired_difference(
     treatment: np.ndarray, baseline: np.ndarray, level: float = LEVEL
 ) -> dict[str, float]:
