@@ -703,12 +703,17 @@ def fact_12(seeds, overrides=(), workers=1) -> FactResult:
 REGIME_LEVELS = (0.25, 1.0, 2.5, 6.0)
 
 
+def multipliers_at(levels, seeds, overrides=(), workers=1) -> dict[float, np.ndarray]:
+    """Per level of initial dry powder (multiples of the default's), each seed's multiplier."""
+    return {
+        level: per_dollar(*pairs("dry_powder_exhaustion", seeds, o, workers))
+        for level, o in dry_powder_levels(levels, overrides).items()
+    }
+
+
 def fact_13(seeds, overrides=(), workers=1) -> FactResult:
     """The regime map: at fixed capex growth the multiplier rises with initial dry powder."""
-    multipliers = {
-        level: per_dollar(*pairs("dry_powder_exhaustion", seeds, o, workers))
-        for level, o in dry_powder_levels(REGIME_LEVELS, overrides).items()
-    }
+    multipliers = multipliers_at(REGIME_LEVELS, seeds, overrides, workers)
     levels = sorted(multipliers)
     means = [float(multipliers[lvl].mean()) for lvl in levels]
     rising = all(a < b for a, b in itertools.pairwise(means))
@@ -723,6 +728,61 @@ def fact_13(seeds, overrides=(), workers=1) -> FactResult:
         {f"multiplier_at_{lvl}x_dry_powder": m for lvl, m in zip(levels, means, strict=True)}
         | {"rising": rising, "top_positive": top.holds, "bottom_negative": bottom.holds},
     ).also(rising and top.holds and bottom.holds)
+
+
+#: The assumptions that decide the sign at the top of fact 13's axis, and the values tried
+#: along each, going from the base's value (read from the scenario) towards the side that
+#: lifts the top: less of the suppliers' receipts leaking out of the tub, the leak coming
+#: back sooner, the funders paying less of their spare cash out (so that, without AI
+#: spending, it would sit idle), more of each AI dollar becoming profits at home. None has
+#: a public figure behind it (``_base.toml`` marks each assumed).
+TOP_ASSUMPTIONS: dict[str, tuple[float, ...]] = {
+    "suppliers.recycling": (0.5, 0.65, 0.8),
+    "real_economy.return_rate": (0.015, 0.02, 0.03),
+    "hyperscalers.payout_rate": (0.1, 0.03, 0.01),
+    "real_economy.profit_pass_through": (0.75, 1.0),
+}
+
+
+def zero_crossing(values: Sequence[float], means: Sequence[float]) -> float | None:
+    """Where a piecewise-linear path through ``(value, mean)`` first crosses zero upwards.
+
+    ``None`` if it never does; the first value itself if it starts at or above zero.
+    """
+    if means[0] >= 0:
+        return float(values[0])
+    for (v0, m0), (v1, m1) in itertools.pairwise(zip(values, means, strict=True)):
+        if m0 < 0 <= m1:
+            return float(v0 + (v1 - v0) * (0 - m0) / (m1 - m0))
+    return None
+
+
+def top_turning_points(seeds, workers=1) -> dict[str, dict]:
+    """Fact 13's top (the most dry powder) along each of :data:`TOP_ASSUMPTIONS`.
+
+    For each assumption: the values tried (the base's first), the multiplier's mean and
+    bootstrap 95% interval at each, and where the mean turns positive (linear between
+    the values tried; ``None`` if it does not within them).
+    """
+    top = REGIME_LEVELS[-1]
+    scenario = load("dry_powder_exhaustion")
+    base = multipliers_at((top,), seeds, (), workers)[top]
+    out = {}
+    for path, tried in TOP_ASSUMPTIONS.items():
+        values = [float(functools.reduce(getattr, path.split("."), scenario)), *tried]
+        samples = [base] + [
+            multipliers_at((top,), seeds, (f"{path}={v}",), workers)[top] for v in tried
+        ]
+        intervals = [interval(x) for x in samples]
+        means = [float(x.mean()) for x in samples]
+        out[path] = {
+            "values": values,
+            "mean": means,
+            "ci_low": [float(lo) for lo, _ in intervals],
+            "ci_high": [float(hi) for _, hi in intervals],
+            "turns_at": zero_crossing(values, means),
+        }
+    return out
 
 
 FACTS: dict[int, Callable[..., FactResult]] = {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from inverse_qe.facts import _aligned_on_exhaustion
+from inverse_qe.facts import _aligned_on_exhaustion, zero_crossing
 
 
 def test_aligned_peak_is_counted_from_each_seeds_own_exhaustion_week():
@@ -23,3 +24,12 @@ def test_aligned_peak_leaves_out_seeds_that_never_run_out_and_weeks_outside_the_
     # offsets +1, +2 are A's alone (1, 2): the peak is two weeks after.
     assert _aligned_on_exhaustion(gap, [0, 7], span=2) == 2
     assert _aligned_on_exhaustion(gap, [None, 7], span=2) == -2
+
+
+def test_the_turning_point_is_where_the_path_first_crosses_zero_upwards():
+    # Linear between the values tried: from -0.03 at 0.5 to +0.02 at 0.65, zero is three
+    # fifths of the way, at 0.59; a path going down (values tried downwards) works alike.
+    assert zero_crossing([0.35, 0.5, 0.65], [-0.04, -0.03, 0.02]) == pytest.approx(0.59)
+    assert zero_crossing([0.25, 0.1, 0.01], [-0.06, -0.03, 0.03]) == pytest.approx(0.055)
+    assert zero_crossing([0.5, 0.75, 1.0], [-0.06, -0.04, -0.01]) is None
+    assert zero_crossing([0.5, 1.0], [0.0, 0.1]) == 0.5

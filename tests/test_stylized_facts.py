@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from inverse_qe.facts import FACTS
+from inverse_qe.facts import FACTS, REGIME_LEVELS, judge, multipliers_at
 
 SEEDS = range(1000, 1030)
 #: The full cycle's late crisis makes paired gaps noisy (seed to seed they differ by
@@ -92,6 +92,21 @@ def test_the_multiplier_rises_with_initial_dry_powder_and_is_negative_when_short
 )
 def test_the_multiplier_is_positive_at_the_top_of_the_dry_powder_axis(fact_13):
     assert fact_13.details["top_positive"], failed(fact_13)
+
+
+def test_the_leak_is_what_holds_the_top_of_the_dry_powder_axis_down():
+    # The mechanism behind fact 13's expected failure (docs/validation.md, "What would turn
+    # fact 13's top"): where money is ample, what keeps AI spending from lifting prices is
+    # the share of it that leaks out of the tub. With every dollar suppliers receive
+    # coming back (suppliers.recycling=1), the top's multiplier is higher, seed by seed.
+    # (Measured on these seeds: -0.076 in the base, +0.019 [-0.002, +0.035] without the
+    # leak, 0.095 [0.089, 0.102] higher seed by seed; on the calibration seeds 100-129
+    # the top without the leak is significantly positive, +0.047 [+0.030, +0.068].)
+    top = REGIME_LEVELS[-1]
+    base = multipliers_at((top,), SEEDS)[top]
+    no_leak = multipliers_at((top,), SEEDS, ("suppliers.recycling=1.0",))[top]
+    result = judge(13, "", "top without the leak minus the base's", no_leak - base, +1)
+    assert result.holds, failed(result)
 
 
 def test_without_ai_spending_the_drawdowns_are_the_news_with_little_added():
