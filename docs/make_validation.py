@@ -385,8 +385,8 @@ ASSUMPTION_WORDS = {
 
 
 def _times(ratio: float) -> str:
-    """A ratio as people say it: 2.2x, or a 19th of."""
-    return f"{ratio:.2g}x" if ratio >= 1 else f"a {1 / ratio:.0f}th of"
+    """A ratio as people say it: 2.2x, or 1/19 of."""
+    return f"{ratio:.2g}x" if ratio >= 1 else f"1/{1 / ratio:.0f} of"
 
 
 def turning_markdown(points: dict, seeds: list[int]) -> list[str]:
