@@ -31,6 +31,7 @@ import numpy as np
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
+from inverse_qe import outputs  # noqa: E402
 from inverse_qe.experiments.runs import code_fingerprint  # noqa: E402
 from inverse_qe.experiments.stats import median_interval  # noqa: E402
 from inverse_qe.history import (  # noqa: E402
@@ -459,14 +460,10 @@ def fans(data: dict, out: Path) -> None:
 
 def write_figure(fig, out: Path) -> None:
     """Save a figure atomically, then close it."""
-    import io
-
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    outputs.write_figure(fig, out)
     plt.close(fig)
-    write_atomically(out, buffer.getvalue())
 
 
 # -- the page -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(DOCS.parent))
 
 from inverse_qe.experiments.runs import code_fingerprint  # noqa: E402
 from inverse_qe.facts import FACTS, top_turning_points  # noqa: E402
-from inverse_qe.outputs import write_atomically  # noqa: E402
+from inverse_qe.outputs import write_atomically, write_figure  # noqa: E402
 from inverse_qe.scenarios.loader import load  # noqa: E402
 
 BASE = load("dry_powder_exhaustion")
@@ -161,7 +162,67 @@ def tornado(fact: int, base: dict, sensitivity: dict, out: Path, center_run: dic
     )
     ax.legend(fontsize=7, loc="best", frameon=False)
     fig.tight_layout()
-    fig.savefig(out)
+    write_figure(fig, out)
+    plt.close(fig)
+
+
+def turning_figure(points: dict, seeds: list[int], out: Path) -> None:
+    """Fact 13's top along each assumption: the multiplier with its interval, zero marked.
+
+    One panel per assumption, the base's value first (filled) and the others open; the
+    x axis runs from the base's value the way the values were tried, so every panel
+    reads left to right as "further from the base, towards a positive top".
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(points), figsize=(11, 3.8), dpi=110, sharey=True)
+    for ax, (path, p) in zip(axes, points.items(), strict=True):
+        values, means = np.array(p["values"]), np.array(p["mean"])
+        low, high = np.array(p["ci_low"]), np.array(p["ci_high"])
+        steps = np.arange(len(values))
+        ax.axhline(0, color="grey", lw=0.8, ls=":")
+        ax.fill_between(steps, low, high, color="#0072B2", alpha=0.18, lw=0)
+        ax.plot(steps, means, color="#0072B2", lw=1.2)
+        ax.plot(steps[1:], means[1:], "o", mfc="white", mec="#0072B2", ms=5)
+        ax.plot(steps[:1], means[:1], "o", color="#0072B2", ms=6, label="base")
+        if p["turns_at"] is not None:
+            # The crossing drawn on the step axis, where the line crosses zero.
+            k = next(i for i in range(len(means) - 1) if means[i] < 0 <= means[i + 1])
+            at = k + (0 - means[k]) / (means[k + 1] - means[k])
+            ax.plot(at, 0, "v", color="#D55E00", ms=7)
+            ax.annotate(  # above and left of the crossing: the rising line is not there
+                f"turns at {p['turns_at']:.2g}",
+                (at, 0),
+                xytext=(-8, 6),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="#D55E00",
+            )
+        else:
+            ax.annotate(
+                "does not turn", (steps[-1], means[-1]), xytext=(-4, 10),
+                textcoords="offset points", ha="right", fontsize=8, color="#D55E00",
+            )  # fmt: skip
+        ax.set_xticks(steps, [f"{v:g}" for v in values], fontsize=8)
+        ax.set_xlabel("values tried, the base's first", fontsize=8)
+        words = textwrap.fill(ASSUMPTION_WORDS[path], 42)
+        ax.set_title(f"{path}\n{words}", fontsize=8, loc="left")
+        ax.tick_params(axis="y", labelsize=8)
+    axes[0].set_ylabel("US\\$ of risk-asset value per US\\$\nat 6x dry powder", fontsize=8)
+    fig.suptitle(
+        "What would turn fact 13's top: the multiplier at six times today's dry powder as one"
+        f" assumption moves from its base value (mean, 95% interval; seeds {seeds[0]}-{seeds[-1]})",
+        fontsize=9,
+        x=0.01,
+        ha="left",
+    )
+    fig.tight_layout()
+    write_figure(fig, out)
     plt.close(fig)
 
 
@@ -423,6 +484,7 @@ def turning_markdown(points: dict, seeds: list[int]) -> list[str]:
             else f"not by {p['values'][-1]:g}"
         )
         lines.append(f"| `{path}` ({ASSUMPTION_WORDS[path]}) | {cells} | {where} |")
+    lines += ["", "![what would turn fact 13's top](images/validation/fact_13_top.png)"]
     within_two = [
         path
         for path, p in points.items()
@@ -523,6 +585,7 @@ def _write_outputs(data: dict) -> None:
         tornado(
             int(k), base, sensitivity, images / f"fact_{k}.png", data["base_on_sensitivity_seeds"]
         )
+    turning_figure(data["top_turning_points"], data["seeds"], images / "fact_13_top.png")
     write_markdown(data, DOCS / "validation.md")
 
 

@@ -35,6 +35,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from inverse_qe.errors import OutputError, OutputExistsError
 
@@ -385,6 +386,21 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(directory)  # the rename itself survives a crash
     finally:
         os.close(directory)
+
+
+def write_figure(fig, path: Path, **savefig: Any) -> Path:
+    """Render a matplotlib figure to PNG in memory and write it atomically.
+
+    A figure is the slowest file to write, so it is the likeliest to be cut short by an
+    interruption: rendered whole first, it replaces the old picture in one rename.
+    ``savefig``: options for :meth:`~matplotlib.figure.Figure.savefig` (``dpi``, ...).
+    """
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", **savefig)
+    write_atomically(path, buffer.getvalue())
+    return Path(path)
 
 
 def _write_synced(path: Path, data: bytes) -> None:

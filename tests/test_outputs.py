@@ -146,3 +146,25 @@ def test_checks_name_the_path_and_what_is_wrong(tmp_path):
         OutputDir(tmp_path / "afile" / "sub")
     with pytest.raises(OutputError, match=r"\.png"):
         OutputFile(tmp_path / "x.txt", suffixes=(".png",))
+
+
+def test_a_figure_replaces_the_old_picture_whole_or_not_at_all(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    picture = tmp_path / "figure.png"
+    picture.write_bytes(b"the old picture")
+    fig = Figure(figsize=(2, 1), dpi=50)
+    FigureCanvasAgg(fig)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    assert outputs.write_figure(fig, picture) == picture
+    with Image.open(picture) as image:
+        assert image.size == (100, 50)
+    # A figure that cannot be drawn leaves the old picture, and no temporary beside it.
+    fig.add_subplot().set_title(r"$\frac{1}$")  # mathtext that does not parse
+    with pytest.raises(ValueError):
+        outputs.write_figure(fig, picture)
+    with Image.open(picture) as image:
+        assert image.size == (100, 50)
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]

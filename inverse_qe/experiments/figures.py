@@ -35,15 +35,9 @@ def _new(width: float, height: float) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    from inverse_qe.experiments.store import write_atomically
+    from inverse_qe.outputs import write_figure
 
-    path = Path(path)
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    write_atomically(path, buffer.getvalue())
-    return path
+    return write_figure(fig, path, dpi=DPI)
 
 
 def _wrap(title: str, fig: Figure, fontsize: float) -> str:
