@@ -87,8 +87,9 @@ def test_the_multiplier_rises_with_initial_dry_powder_and_is_negative_when_short
     reason="where money is ample in both arms every money channel of AI spending is bounded by"
     " zero (capex moves money, and dry powder is deployed in the twin too); the income it"
     " creates (memory makers' earnings, Kalecki's profits) counts only as far as AI spending"
-    " grows after the first week, and lifts the top to a few cents below zero"
-    " (docs/mechanism.md)",
+    " grows after the first week, and lifts the top to a few cents below zero; no single"
+    " assumption turns it within a factor of two of its value (docs/validation.md, 'What"
+    " would turn fact 13's top')",
 )
 def test_the_multiplier_is_positive_at_the_top_of_the_dry_powder_axis(fact_13):
     assert fact_13.details["top_positive"], failed(fact_13)
