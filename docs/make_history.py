@@ -530,10 +530,20 @@ def write_markdown(data: dict, out: Path) -> None:
     write_atomically(out, ("\n".join(lines) + "\n").encode())
 
 
+def report_values(
+    data: dict, name: str, key: str, overrides: tuple[str, ...] | str = ()
+) -> np.ndarray:
+    """One measured quantity over the report's seeds (None, never reached, as NaN)."""
+    return _floats(r[key] for r in results_of(data, name, overrides))
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], float)
+
+
 def median(data: dict, name: str, key: str, overrides: tuple[str, ...] | str = ()) -> float:
     """The median over the report's seeds of one measured quantity (None counts as NaN)."""
-    values = [r[key] for r in results_of(data, name, overrides)]
-    return float(np.nanmedian(np.array([np.nan if v is None else v for v in values], float)))
+    return float(np.nanmedian(report_values(data, name, key, overrides)))
 
 
 def ample(data: dict, name: str, overrides: tuple[str, ...] = ()) -> int:
@@ -544,8 +554,7 @@ def ample(data: dict, name: str, overrides: tuple[str, ...] = ()) -> int:
 def other_values(data: dict, name: str, key: str, first: int, count: int) -> np.ndarray:
     """The base's runs of one measured quantity on another set of seeds (None as NaN)."""
     runs = data["runs"][other_key(name, first, count)]["seeds"]
-    values = [runs[str(s)][key] for s in range(first, first + count)]
-    return np.array([np.nan if v is None else v for v in values], float)
+    return _floats(runs[str(s)][key] for s in range(first, first + count))
 
 
 def other_median(data: dict, name: str, key: str, first: int, count: int) -> float:
@@ -555,10 +564,8 @@ def other_median(data: dict, name: str, key: str, first: int, count: int) -> flo
 
 def pooled_values(data: dict, name: str, key: str) -> np.ndarray:
     """The base's runs of one measured quantity on every set of seeds (90 distinct seeds)."""
-    report = [r[key] for r in results_of(data, name)]
-    report = np.array([np.nan if v is None else v for v in report], float)
     others = [other_values(data, name, key, *seeds) for seeds in OTHER_SEEDS.values()]
-    return np.concatenate([report, *others])
+    return np.concatenate([report_values(data, name, key), *others])
 
 
 def pooled_table(data: dict) -> list[str]:

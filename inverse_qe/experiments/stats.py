@@ -107,8 +107,7 @@ def median_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float
     x = np.sort(np.asarray(values, dtype=float))
     x = x[np.isfinite(x)]
     n = x.size
-    out = {"n": n, "median": math.nan, "ci_low": math.nan, "ci_high": math.nan}
-    out["coverage"] = math.nan
+    out = {"n": n} | dict.fromkeys(("median", "ci_low", "ci_high", "coverage"), math.nan)
     if n == 0:
         return out
     out["median"] = float(np.median(x))
