@@ -186,9 +186,17 @@ def leave(status: int) -> NoReturn:
     import atexit
     import threading
 
+    watched = _watched()
+    shutdown = getattr(threading, "_shutdown", None)
+    if threading.active_count() > 1 and not watched and shutdown is not None:
+        # What the interpreter's exit does first, done here: its pools' idle threads
+        # are told to stop (Dask keeps one for the process's life) and every thread
+        # that is not a daemon is waited for. (Measured: the teardown a left-over
+        # idle thread forced was 0.5 s of a 13 s ``compare --scheduler local``.)
+        shutdown()
     children = sys.modules.get("multiprocessing")
     alone = threading.active_count() == 1 and not (children and children.active_children())
-    if alone and not _watched():
+    if alone and not watched:
         try:
             atexit._run_exitfuncs()  # run once: they are cleared as they run
             sys.stdout.flush()

@@ -126,6 +126,25 @@ def test_leave_exits_as_usual_while_another_thread_still_works() -> None:
     assert done.stdout == "the thread finished\n"
 
 
+def test_leave_stops_an_idle_pool_thread_and_still_skips_the_teardown() -> None:
+    """A pool's idle thread (Dask keeps one for the process's life) is stopped as the
+    interpreter's exit would stop it, and the quick exit is still taken."""
+    done = _leave_in_a_child(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        class Kept:
+            def __del__(self):
+                print("torn down")
+        kept = Kept()  # freed only by the interpreter's teardown, which is skipped
+        pool = ThreadPoolExecutor(max_workers=1)  # never shut down, like Dask's
+        print(pool.submit(lambda: "the pool's task ran").result())
+        leave(4)
+        """
+    )
+    assert done.returncode == 4
+    assert done.stdout == "the pool's task ran\n"
+
+
 def test_a_profiled_command_still_writes_its_profile(tmp_path) -> None:
     """A profiler reports as the interpreter ends: the quick exit must not cut it short."""
     profile = tmp_path / "list.prof"
