@@ -9,7 +9,9 @@ from the rest until late, so they are forked onto the machine's other core:
   model is imported: the child imports matplotlib while the parent imports the
   model and simulates, pays the first drawing's one-time costs on a tiny figure
   (:func:`inverse_qe.plots.warm_up`), then waits for the time series and the
-  summary, draws ``dashboard.png`` and reports.
+  summary, draws ``dashboard.png`` and reports. An experiment run on workers
+  forks one too, for its figure (``compare.png``): its own process is idle
+  while the workers start and run, and the worker draws warm once they are done.
 * :class:`ForkedTask` runs one call in a child and hands back its (pickled)
   result: the capex twin is simulated in one while the parent simulates the
   run itself (the two share no state; the same seed gives the same numbers in
@@ -31,7 +33,7 @@ import os
 import signal
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,17 +173,24 @@ def _task_child(reports_out, function: Callable, args: tuple, parent: int) -> No
 
 
 class FigureWorker:
-    """A forked process that imports the plotting code now and draws one dashboard later.
+    """A forked process that imports the plotting code now and draws one figure later.
 
-    Use :meth:`draw` once with the data, then :meth:`wait`; or :meth:`close` to
-    send it away without a figure.
+    The worker imports matplotlib, the dashboard's plotting code and ``imports`` (the
+    modules of the figure it will draw) as soon as it is forked, and pays the first
+    drawing's one-time costs, while its parent goes on with its own work. Use
+    :meth:`draw` (the run's dashboard) or :meth:`submit` (any drawing) once, then
+    :meth:`wait` or :meth:`result`; or :meth:`close` to send it away without a figure.
+    ``what``: the figure's name, for the error when it could not be drawn.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, imports: Sequence[str] = (), what: str = "dashboard.png") -> None:
         context = multiprocessing.get_context("fork")
         jobs_in, self._jobs_out = context.Pipe(duplex=False)  # the child reads the job
         self._reports, reports_out = context.Pipe(duplex=False)  # the child reports
-        self._process = _start(_figure_child, self._jobs_out, jobs_in, reports_out, daemon=False)
+        self._process = _start(
+            _figure_child, self._jobs_out, jobs_in, reports_out, tuple(imports), daemon=False
+        )
+        self._what = what
         jobs_in.close()  # only the child reads jobs
         reports_out.close()  # the child holds the only sending end: EOF means it is gone
         # A process forked after this one (the twin) must not hold the job pipe open:
@@ -195,21 +204,49 @@ class FigureWorker:
     def _close_in_child(self) -> None:
         self._jobs_out.close()
 
-    def draw(self, frame: Any, headline: dict, path: Path) -> None:
-        """Hand the worker the time series, the summary and where to write the figure."""
-        self._jobs_out.send((frame, headline, Path(path)))
+    def submit(self, module: str, function: str, *args: Any, **kwargs: Any) -> None:
+        """Have the worker call ``module.function(*args, **kwargs)`` (once).
+
+        The function is named, not passed, so that this process need not import the
+        plotting code it names: that import is what the worker is for.
+        """
+        self._jobs_out.send((module, function, args, kwargs))
         self._jobs_out.close()
+
+    def result(self) -> Any:
+        """Wait for the drawing; its return value, or :class:`FigureError` if it failed."""
+        return _outcome(self._reports, self._process, FigureError, f"drawing {self._what}")
+
+    def draw(self, frame: Any, headline: dict, path: Path) -> None:
+        """Hand the worker the run's time series, its summary and where to write the dashboard.
+
+        The worker renders one column and a child forked from it the other.
+        """
+        self.submit(
+            "inverse_qe.plots",
+            "dashboard_in_two",
+            frame,
+            headline,
+            Path(path),
+            elsewhere=ForkedTask,
+        )
 
     def wait(self) -> None:
         """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
-        _outcome(self._reports, self._process, FigureError, "drawing dashboard.png")
+        self.result()
 
     def close(self) -> None:
-        """Send the worker away without a figure (the run ended before it had data)."""
+        """Send the worker away without a figure (or after it), and wait for it to end."""
         if not self._jobs_out.closed:
             self._jobs_out.close()  # the child sees EOF and exits
         self._process.join()
         self._reports.close()
+
+    def cancel(self) -> None:
+        """Stop the worker now, whatever it is doing (its figure, if any, is not wanted)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self.close()
 
 
 def _hang_up(connection) -> None:
@@ -217,23 +254,25 @@ def _hang_up(connection) -> None:
         connection.close()
 
 
-def _figure_child(jobs_out, jobs_in, reports_out, parent: int) -> None:
+def _figure_child(jobs_out, jobs_in, reports_out, imports: tuple[str, ...], parent: int) -> None:
+    import importlib
     import traceback
 
     jobs_out.close()  # the parent's end: without closing it here, EOF never comes
     if not _bound(parent):
         return
     try:
-        from inverse_qe.plots import dashboard_in_two, warm_up  # the import this worker hides
+        from inverse_qe.plots import warm_up  # the import this worker hides
 
-        warm_up()  # the first drawing's one-time costs, while the parent still imports
+        for name in imports:
+            importlib.import_module(name)
+        warm_up()  # the first drawing's one-time costs, while the parent still works
         try:
-            frame, headline, path = jobs_in.recv()
-        except EOFError:  # the run ended without results: nothing to draw
+            module, function, args, kwargs = jobs_in.recv()
+        except EOFError:  # the parent ended without results: nothing to draw
             return
-        # The worker renders one column and a child forked from it the other.
-        dashboard_in_two(frame, headline, path, elsewhere=ForkedTask)
+        value = getattr(importlib.import_module(module), function)(*args, **kwargs)
     except BaseException:  # reported to the parent, which raises it
         reports_out.send((False, traceback.format_exc()))
         raise
-    reports_out.send((True, None))
+    reports_out.send((True, value))

@@ -15,7 +15,6 @@ Outputs: ``comparison.csv`` (tidy: one row per metric and scenario) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +96,8 @@ def compare(
         "weeks": weeks,
         "overrides": list(overrides),
     }
-    with Experiment("compare", request, options) as experiment:
+    figure = ("compare.png", ["inverse_qe.experiments.figures"])
+    with Experiment("compare", request, options, figure=figure) as experiment:
         plan = []
         for index, (name, arm) in enumerate(zip(scenarios, arms, strict=True)):
             source = experiment.sources.get(str(name))
@@ -105,27 +105,29 @@ def compare(
             for seed in seed_values:
                 spec = make_spec(source, overrides, seed, weeks)
                 plan.append(PlannedRun(spec, {"arm": arm, "arm_index": index, "seed": seed}))
-        # On workers, the fan chart is drawn there: this process needs no matplotlib.
+        # With a figure worker, the fan chart is drawn there: this process needs no matplotlib.
         runner = experiment.start(
             plan,
             f"compare · {len(arms)} scenarios × {len(seed_values)} seeds",
-            analysis_modules=("scipy.stats", "PIL.Image"),
+            analysis_modules=("scipy.stats",),
         )
         runner.run(p.spec for p in plan)
+        experiment.release_workers()
         experiment.require_some_runs("compare")
         warned = experiment.warn(sample_warnings(len(seed_values)))
         experiment.say("analysing...", style="dim")
         results = load(options.out, timeseries=_fan_columns(options.out))
         drawing = options.figures and len(results.timeseries) > 0
-        # With workers to spare, two of them draw the fan chart's halves meanwhile.
-        halves = _fan_chart_halves(results, warned, experiment.spare_workers()) if drawing else []
-        experiment.release_workers(after=halves)
+        drawer = experiment.figure_worker if drawing else None
+        if drawer is not None:  # it draws while this process makes the table
+            data = fan_data(results)
+            drawer.submit("inverse_qe.experiments.figures", "fan_chart_png", data, warned)
         table = comparison_table(results)
         write_csv(table, options.out / "comparison.csv", float_format="%.10g")
         outputs = ["comparison.csv"]
         figure = None
         if drawing:
-            figure = _fan_chart(results, options.out / "compare.png", warned, halves)
+            figure = _fan_chart(results, options.out / "compare.png", warned, drawer)
             outputs.append("compare.png")
         experiment.finish(outputs)
         experiment.report_failures()
@@ -188,44 +190,19 @@ def _wide(values: pd.Series) -> bool:
     return bool(len(positive)) and float(positive.max() / positive.min()) > 3.0
 
 
-def _fan_chart_halves(results: Results, warned: list[str], workers) -> list:
-    """The fan chart's two halves handed to idle workers (none without them)."""
-    if workers is None:
-        return []
-    data = fan_data(results)
-    return [workers.submit(_draw_half, data, warned, side) for side in ("left", "right")]
+def _fan_chart(results: Results, path: Path, warned: list[str], drawer) -> Path:
+    """``compare.png``: drawn by the experiment's figure worker, or here without one.
 
-
-def _draw_half(data: FanData, warned: list[str], side: str):
-    """In a worker: one half of the fan chart.
-
-    Named here, not in ``figures``, so that the command that sends it need not import
-    matplotlib.
+    An error of the drawing is raised (as :class:`~inverse_qe.forking.FigureError`
+    from the worker), and nothing is written.
     """
-    from inverse_qe.experiments.figures import fan_chart_half
-
-    return fan_chart_half(data, warned, side)
-
-
-def _fan_chart(results: Results, path: Path, warned: list[str], halves: list) -> Path:
-    """``compare.png``: the halves the workers drew, laid together, or drawn here.
-
-    A worker lost while drawing (its pool broken, its task cancelled) costs only
-    time: the chart is drawn here instead. An error of the drawing itself is raised.
-    """
-    if halves:
-        try:
-            drawn = [half.result() for half in halves]  # (pixels, dots per inch) each
-        except (BrokenExecutor, CancelledError):
-            halves = []
-    if not halves:
+    if drawer is None:
         from inverse_qe.experiments.figures import fan_chart
 
         return fan_chart(results, path, warned)
-    from inverse_qe.halves import layers_png
     from inverse_qe.outputs import write_atomically
 
-    write_atomically(path, layers_png([pixels for pixels, _ in drawn], dpi=drawn[0][1]))
+    write_atomically(path, drawer.result())
     return path
 
 

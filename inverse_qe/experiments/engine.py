@@ -37,6 +37,7 @@ from rich.progress import (
 
 import inverse_qe
 from inverse_qe.experiments.executors import ExecutorInfo, open_executor
+from inverse_qe.experiments.pool import default_workers
 from inverse_qe.experiments.runs import (
     RunOutcome,
     RunSpec,
@@ -45,6 +46,7 @@ from inverse_qe.experiments.runs import (
     execute_run,
 )
 from inverse_qe.experiments.store import ExperimentError, Store, check_manifest
+from inverse_qe.forking import FigureWorker, can_fork
 from inverse_qe.outputs import OutputDir, remove, temporary_name
 
 _TRANSIENT_LIMIT = 3  # rebuild a broken local pool at most this many times
@@ -325,12 +327,11 @@ def _now() -> str:
 class _Closing:
     """A context being exited in a thread: its exit waits for the thread, then re-raises."""
 
-    def __init__(self, context: Any, after: Sequence[Future] = ()) -> None:
+    def __init__(self, context: Any) -> None:
         self.error: BaseException | None = None
 
         def close() -> None:
             try:
-                wait(after)  # their outcome is read by whoever handed them out
                 context.__exit__(None, None, None)
             except BaseException as error:  # raised again where the closing is waited for
                 self.error = error
@@ -351,7 +352,20 @@ class Experiment:
     :class:`Runner`, and :meth:`finish` with the files written.
     """
 
-    def __init__(self, kind: str, request: dict[str, Any], options: Options) -> None:
+    def __init__(
+        self,
+        kind: str,
+        request: dict[str, Any],
+        options: Options,
+        figure: tuple[str, Sequence[str]] | None = None,
+    ) -> None:
+        """``figure``: the experiment's figure, its name and the modules that draw it.
+
+        When the runs execute in other processes, a :attr:`figure_worker` is forked on
+        entering for it, which imports those modules while this process waits for
+        the workers to start and run, and draws warm once they are done (``None``
+        otherwise: the figure is drawn here).
+        """
         self.kind = kind
         self.request = _normalise(request)
         self.options = options
@@ -370,6 +384,8 @@ class Experiment:
         self.code_changed: str | None = None
         self._created = False  # this experiment made its directory (removed if nothing starts)
         self._made_parents: list[Path] = []  # and these parents of it
+        self._figure = figure if options.figures else None
+        self.figure_worker: FigureWorker | None = None
 
     def __enter__(self) -> Experiment:
         if self.options.unique:
@@ -416,10 +432,22 @@ class Experiment:
                     self.say(
                         f"removed {removed - len(damaged)} partial file(s) left by the interruption"
                     )
+            if self._figure is not None and self._runs_elsewhere() and can_fork():
+                name, modules = self._figure
+                # Forked before any thread of this process starts (the executor's, the
+                # progress bar's): forking a process whose threads hold locks is unsafe.
+                self.figure_worker = FigureWorker(imports=modules, what=name)
         except BaseException:
             store.unlock()
             raise
         return self
+
+    def _runs_elsewhere(self) -> bool:
+        """Whether the runs execute in worker processes (this one only waits for them)."""
+        options = self.options
+        if options.executor is not None:  # the caller's: it may run them in this process
+            return False
+        return bool(options.scheduler) or (options.workers or default_workers()) > 1
 
     def _claim_default_directory(self) -> None:
         """Take the first free default directory by creating it (atomic against a twin)."""
@@ -591,35 +619,19 @@ class Experiment:
             self.manifest["dynamic"] = list(self.dynamic.values())
         self.store.write_manifest(self.manifest)
 
-    def spare_workers(self) -> Executor | None:
-        """The runs' executor while it is open, if it has two or more worker processes.
-
-        Every run is done then, so its workers are idle: a figure split in two can be
-        drawn there while this process makes the tables. ``None`` in-process, or on one
-        worker (where the drawing is done here as it would be there).
-        """
-        runner = self.runner
-        if self._executor is None or runner is None or runner.refuse_new_runs:
-            return None
-        info = runner.info
-        if info.kind not in ("process", "dask") or info.parallelism < 2:
-            return None
-        return runner.executor
-
-    def release_workers(self, after: Sequence[Future] = ()) -> None:
+    def release_workers(self) -> None:
         """Every run is done: close the executor in the background while the analysis runs.
 
         Stopping a Dask cluster (its workers, their nannies, the scheduler) takes most of
         a second; the tables and figures need no worker, so they are made meanwhile.
-        ``after``: work handed to the workers (:meth:`spare_workers`) that the closing
-        waits for first. The closing is waited for when the experiment closes
-        (:meth:`finish`, or leaving the ``with`` block), and an error in it is raised
-        there. A run asked for afterwards is refused with a clear error.
+        The closing is waited for when the experiment closes (:meth:`finish`, or leaving
+        the ``with`` block), and an error in it is raised there. A run asked for
+        afterwards is refused with a clear error.
         """
         if self._executor is None or self._executor not in self._stack:
             return
         self._stack.remove(self._executor)
-        closing = _Closing(self._executor, after)
+        closing = _Closing(self._executor)
         self._executor = None
         if self.runner is not None:
             self.runner.refuse_new_runs = "the workers were released once every run was done"
@@ -680,6 +692,8 @@ class Experiment:
                 self.manifest["status"] = "interrupted"
                 self.store.write_manifest(self.manifest)
         finally:
+            if self.figure_worker is not None:
+                self.figure_worker.cancel()  # ended already, unless the figure was not wanted
             self.store.unlock()
             if error is not None and self._created and not self._has_results():
                 # Nothing ran (a bad scenario, an executor that could not start): a new

@@ -126,18 +126,27 @@ def fan_chart(results, path: Path, warnings: list[str] | None = None) -> Path:
     return _save(fan_figure(fan_data(results), warnings), path)
 
 
-def fan_chart_half(data, warnings: list[str] | None, side: str) -> tuple[np.ndarray, float]:
-    """One half of the fan chart, laid out whole (see :func:`inverse_qe.halves.render_half`).
+def fan_chart_png(data, warnings: list[str] | None = None) -> bytes:
+    """The fan chart as PNG bytes, its two halves rendered at once by two processes.
 
-    For a comparison run on several workers: two of them draw a half each while the
-    command makes its table, and :func:`inverse_qe.halves.layers_png` joins them: the
-    half's RGBA pixels, and its dots per inch.
+    For a comparison run on workers, whose figure worker
+    (:class:`inverse_qe.forking.FigureWorker`) draws it while the command makes its
+    table. The figure is laid out once, here; a child forked after that renders the
+    right half of the same figure while this process renders the left, and
+    :func:`inverse_qe.halves.layers_png` lays the two over white.
     """
-    from inverse_qe.halves import lay_out, render_half
+    from inverse_qe.forking import ForkedTask
+    from inverse_qe.halves import lay_out, layers_png, render_half
 
     fig = fan_figure(data, warnings)
-    lay_out(fig)  # the whole figure's layout, in either half
-    return render_half(fig, side), DPI
+    lay_out(fig)
+    right = ForkedTask(render_half, fig, "right")
+    try:
+        left = render_half(fig, "left")
+    except BaseException:
+        right.cancel()
+        raise
+    return layers_png([left, right.result()], DPI)
 
 
 def fan_figure(data, warnings: list[str] | None = None) -> Figure:

@@ -103,19 +103,23 @@ def _pixels(path):
     return np.asarray(Image.open(path).convert("RGB")).astype(int)
 
 
-def test_the_fan_chart_drawn_by_two_workers_is_the_fan_chart(tmp_path):
-    """On a pool, two idle workers draw a half each while the command makes its table.
-
-    The halves are rendered on transparent backgrounds and laid over white, so
-    antialiased edges may round differently by a few levels; nothing else may differ
-    (a dropped panel, legend or title would change whole regions).
-    """
+def _options(**more):
+    """Quiet, with figures: the fixture ``quiet`` has none."""
     from rich.console import Console
 
-    options = {"quiet": True, "console": Console(quiet=True)}
+    return {"quiet": True, "console": Console(quiet=True), **more}
+
+
+def test_the_fan_chart_drawn_by_the_figure_worker_is_the_fan_chart(tmp_path):
+    """On a pool, a forked figure worker draws the chart while the command makes its table.
+
+    It renders one half and a child of it the other, on transparent backgrounds laid
+    over white, so antialiased edges may round differently by a few levels; nothing
+    else may differ (a dropped panel, legend or title would change whole regions).
+    """
     scenarios = ["dry_powder_exhaustion", "fed_pivot", "capex_plateau"]
-    here = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "one", workers=1, **options)
-    pool = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "two", workers=2, **options)
+    here = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "one", **_options(workers=1))
+    pool = compare(scenarios, seeds=3, weeks=WEEKS, out=tmp_path / "two", **_options(workers=2))
     assert here.figure == tmp_path / "one" / "compare.png"
     assert pool.figure == tmp_path / "two" / "compare.png"
     one, two = _pixels(here.figure), _pixels(pool.figure)
@@ -129,34 +133,80 @@ def test_the_fan_chart_drawn_by_two_workers_is_the_fan_chart(tmp_path):
     assert pool.table.equals(here.table)
 
 
-def test_a_half_that_failed_in_its_worker_is_raised(tmp_path):
-    """A worker's failure reaches the command as the error it raised; nothing is written."""
-    from concurrent.futures import Future
+def test_a_figure_worker_is_forked_only_when_the_runs_execute_elsewhere(tmp_path, monkeypatch):
+    """In-process runs draw here (one process, as ``--workers 1`` promises); without
+    figures nothing is forked; on a pool the worker has ended when the command returns."""
+    from inverse_qe.experiments import engine
 
-    from inverse_qe.experiments.comparison import _fan_chart
+    forked = []
+    original = engine.FigureWorker
 
-    failed, drawn = Future(), Future()
-    failed.set_exception(ValueError("no ink on the left"))
-    drawn.set_result((np.zeros((2, 2, 4), dtype=np.uint8), 110.0))
-    with pytest.raises(ValueError, match="no ink"):
-        _fan_chart(None, tmp_path / "compare.png", [], [failed, drawn])
-    assert not (tmp_path / "compare.png").exists()
+    def counted(*args, **kwargs):
+        forked.append(original(*args, **kwargs))
+        return forked[-1]
+
+    monkeypatch.setattr(engine, "FigureWorker", counted)
+    scenarios = ["dry_powder_exhaustion", "fed_pivot"]
+    compare(scenarios, seeds=2, weeks=WEEKS, out=tmp_path / "a", **_options(workers=1))
+    assert forked == []
+    compare(scenarios, seeds=2, weeks=WEEKS, out=tmp_path / "b", **_options(workers=2))
+    assert len(forked) == 1 and forked[0]._process.exitcode == 0
+    assert (tmp_path / "b" / "compare.png").stat().st_size > 10_000
+    no_figures = _options(workers=2, figures=False)
+    compare(scenarios, seeds=2, weeks=WEEKS, out=tmp_path / "c", **no_figures)
+    assert len(forked) == 1
 
 
-def test_a_worker_lost_while_drawing_costs_only_time(tmp_path, quiet):
-    """A broken pool or a cancelled half: the fan chart is drawn in the command."""
-    from concurrent.futures import CancelledError, Future
-    from concurrent.futures.process import BrokenProcessPool
+def test_a_figure_that_failed_in_its_worker_is_raised_and_nothing_is_written(tmp_path, monkeypatch):
+    """The right half is rendered by a child of the figure worker: its failure travels
+    two processes up, the command stops with it, and no ``compare.png`` is written."""
+    from inverse_qe import halves
+    from inverse_qe.forking import FigureError
 
-    from inverse_qe.experiments.comparison import _fan_chart
-    from inverse_qe.experiments.store import load
+    render = halves.render_half
 
+    def no_right_half(fig, side):
+        if side == "right":
+            raise ValueError("no ink on the right")
+        return render(fig, side)
+
+    monkeypatch.setattr(halves, "render_half", no_right_half)
     out = tmp_path / "c"
-    compare(["dry_powder_exhaustion", "fed_pivot"], seeds=2, weeks=WEEKS, out=out, **quiet)
-    for lost in (BrokenProcessPool("a worker died"), CancelledError()):
-        failed, drawn = Future(), Future()
-        failed.set_exception(lost)
-        drawn.set_result((np.zeros((2, 2, 4), dtype=np.uint8), 110.0))
-        path = tmp_path / f"{type(lost).__name__}.png"
-        assert _fan_chart(load(out), path, [], [drawn, failed]) == path
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    with pytest.raises(FigureError, match=r"(?s)drawing compare\.png failed.*no ink on the right"):
+        compare(
+            ["dry_powder_exhaustion", "fed_pivot"],
+            seeds=2,
+            weeks=WEEKS,
+            out=out,
+            **_options(workers=2),
+        )
+    assert not (out / "compare.png").exists()
+    assert (out / "comparison.csv").exists()  # the runs and the table are kept
+
+
+def test_a_figure_worker_is_stopped_when_the_experiment_fails_before_drawing(tmp_path, monkeypatch):
+    """A mistake found after the worker was forked (here a bad override, found as the
+    plan is made) ends the command at once: the worker is stopped, not waited for, and
+    the new directory is removed."""
+    from inverse_qe.experiments import engine
+    from inverse_qe.scenarios.loader import ScenarioError
+
+    forked = []
+    original = engine.FigureWorker
+
+    def counted(*args, **kwargs):
+        forked.append(original(*args, **kwargs))
+        return forked[-1]
+
+    monkeypatch.setattr(engine, "FigureWorker", counted)
+    with pytest.raises(ScenarioError, match="unknown field"):
+        compare(
+            ["dry_powder_exhaustion", "fed_pivot"],
+            seeds=2,
+            weeks=WEEKS,
+            overrides=["hyperscalers.no_such_field=1"],
+            out=tmp_path / "x",
+            **_options(workers=2),
+        )
+    assert len(forked) == 1 and not forked[0]._process.is_alive()
+    assert not (tmp_path / "x").exists()
