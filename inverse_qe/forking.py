@@ -173,24 +173,26 @@ def _task_child(reports_out, function: Callable, args: tuple, parent: int) -> No
 
 
 class FigureWorker:
-    """A forked process that imports the plotting code now and draws one figure later.
+    """A forked process that imports the plotting code now and draws figures later.
 
     The worker imports matplotlib, the dashboard's plotting code and ``imports`` (the
-    modules of the figure it will draw) as soon as it is forked, and pays the first
+    modules of the figures it will draw) as soon as it is forked, and pays the first
     drawing's one-time costs, while its parent goes on with its own work. Use
-    :meth:`draw` (the run's dashboard) or :meth:`submit` (any drawing) once, then
-    :meth:`wait` or :meth:`result`; or :meth:`close` to send it away without a figure.
-    ``what``: the figure's name, for the error when it could not be drawn.
+    :meth:`draw` (the run's dashboard) and :meth:`wait`, or :meth:`submit` (any
+    drawing) and :meth:`result`, as often as needed, then :meth:`close`.
+    ``what``: the figures' name, for the error when one could not be drawn.
     """
 
     def __init__(self, imports: Sequence[str] = (), what: str = "dashboard.png") -> None:
         context = multiprocessing.get_context("fork")
-        jobs_in, self._jobs_out = context.Pipe(duplex=False)  # the child reads the job
+        jobs_in, self._jobs_out = context.Pipe(duplex=False)  # the child reads the jobs
         self._reports, reports_out = context.Pipe(duplex=False)  # the child reports
         self._process = _start(
             _figure_child, self._jobs_out, jobs_in, reports_out, tuple(imports), daemon=False
         )
         self._what = what
+        #: Figures drawn so far (a worker that drew them waits idle for the next).
+        self.drawn = 0
         jobs_in.close()  # only the child reads jobs
         reports_out.close()  # the child holds the only sending end: EOF means it is gone
         # A process forked after this one (the twin) must not hold the job pipe open:
@@ -205,22 +207,36 @@ class FigureWorker:
         self._jobs_out.close()
 
     def submit(self, module: str, function: str, *args: Any, **kwargs: Any) -> None:
-        """Have the worker call ``module.function(*args, **kwargs)`` (once).
+        """Have the worker call ``module.function(*args, **kwargs)``; :meth:`result` gives it.
 
         The function is named, not passed, so that this process need not import the
         plotting code it names: that import is what the worker is for.
         """
         self._jobs_out.send((module, function, args, kwargs))
-        self._jobs_out.close()
 
     def result(self) -> Any:
-        """Wait for the drawing; its return value, or :class:`FigureError` if it failed."""
-        return _outcome(self._reports, self._process, FigureError, f"drawing {self._what}")
+        """Wait for the drawing; its return value, or :class:`FigureError` if it failed.
+
+        After a failure the worker has ended: it draws nothing more.
+        """
+        try:
+            ok, value = self._reports.recv()
+        except EOFError:
+            self._process.join()
+            ok, value = (
+                False,
+                f"the worker ended without a word (exit code {self._process.exitcode})",
+            )
+        if not ok:
+            self.close()
+            raise FigureError(f"drawing {self._what} failed in its worker process:\n{value}")
+        self.drawn += 1
+        return value
 
     def draw(self, frame: Any, headline: dict, path: Path) -> None:
         """Hand the worker the run's time series, its summary and where to write the dashboard.
 
-        The worker renders one column and a child forked from it the other.
+        The worker renders one column and a child forked from it the other, and ends.
         """
         self.submit(
             "inverse_qe.plots",
@@ -230,13 +246,15 @@ class FigureWorker:
             Path(path),
             elsewhere=ForkedTask,
         )
+        self._jobs_out.close()
 
     def wait(self) -> None:
-        """Wait for the figure; raise :class:`FigureError` if it was not drawn."""
+        """Wait for the dashboard; raise :class:`FigureError` if it was not drawn."""
         self.result()
+        self.close()
 
     def close(self) -> None:
-        """Send the worker away without a figure (or after it), and wait for it to end."""
+        """Send the worker away (with no figure, or after its last), and wait for it to end."""
         if not self._jobs_out.closed:
             self._jobs_out.close()  # the child sees EOF and exits
         self._process.join()
@@ -267,12 +285,13 @@ def _figure_child(jobs_out, jobs_in, reports_out, imports: tuple[str, ...], pare
         for name in imports:
             importlib.import_module(name)
         warm_up()  # the first drawing's one-time costs, while the parent still works
-        try:
-            module, function, args, kwargs = jobs_in.recv()
-        except EOFError:  # the parent ended without results: nothing to draw
-            return
-        value = getattr(importlib.import_module(module), function)(*args, **kwargs)
+        while True:
+            try:
+                module, function, args, kwargs = jobs_in.recv()
+            except EOFError:  # no more figures (or none: the parent ended without results)
+                return
+            value = getattr(importlib.import_module(module), function)(*args, **kwargs)
+            reports_out.send((True, value))
     except BaseException:  # reported to the parent, which raises it
         reports_out.send((False, traceback.format_exc()))
         raise
-    reports_out.send((True, value))

@@ -212,11 +212,10 @@ def multiplier(
             write_csv(evaluations, options.out / "qe_equivalent_evaluations.csv")
             written += ["qe_equivalent.csv", "qe_equivalent_evaluations.csv"]
         if options.figures:
-            from inverse_qe.experiments.figures import multiplier_figure
-
             values = value_paths(results, qe_seeds, qe_scale)
             exhaustion = _first_exhaustion(results)
-            multiplier_figure(
+            experiment.draw(
+                "multiplier_figure",
                 weekly,
                 overall,
                 per_seed,

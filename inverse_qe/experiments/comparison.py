@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from inverse_qe.experiments import metrics as mx
-from inverse_qe.experiments.engine import Experiment, PlannedRun, make_options, seed_list
+from inverse_qe.experiments.engine import (
+    FIGURES,
+    Experiment,
+    PlannedRun,
+    make_options,
+    seed_list,
+)
 from inverse_qe.experiments.runs import make_spec
 from inverse_qe.experiments.stats import mean_interval, paired_difference, sample_warnings
 from inverse_qe.experiments.store import ExperimentError, Results, load, write_csv
@@ -96,8 +102,7 @@ def compare(
         "weeks": weeks,
         "overrides": list(overrides),
     }
-    figure = ("compare.png", ["inverse_qe.experiments.figures"])
-    with Experiment("compare", request, options, figure=figure) as experiment:
+    with Experiment("compare", request, options) as experiment:
         plan = []
         for index, (name, arm) in enumerate(zip(scenarios, arms, strict=True)):
             source = experiment.sources.get(str(name))
@@ -105,11 +110,13 @@ def compare(
             for seed in seed_values:
                 spec = make_spec(source, overrides, seed, weeks)
                 plan.append(PlannedRun(spec, {"arm": arm, "arm_index": index, "seed": seed}))
-        # With a figure worker, the fan chart is drawn there: this process needs no matplotlib.
+        # With a figure worker, the fan chart is drawn there: this process needs no
+        # matplotlib, and imports the statistics for its table while the worker draws
+        # (the workers leave no core idle for it while they run; the drawing does).
         runner = experiment.start(
             plan,
             f"compare · {len(arms)} scenarios × {len(seed_values)} seeds",
-            analysis_modules=("scipy.stats",),
+            analysis_modules=() if experiment.figure_worker else ("scipy.stats",),
         )
         runner.run(p.spec for p in plan)
         experiment.release_workers()
@@ -121,7 +128,7 @@ def compare(
         drawer = experiment.figure_worker if drawing else None
         if drawer is not None:  # it draws while this process makes the table
             data = fan_data(results)
-            drawer.submit("inverse_qe.experiments.figures", "fan_chart_png", data, warned)
+            drawer.submit(FIGURES, "fan_chart_png", data, warned)
         table = comparison_table(results)
         write_csv(table, options.out / "comparison.csv", float_format="%.10g")
         outputs = ["comparison.csv"]

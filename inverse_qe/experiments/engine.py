@@ -345,6 +345,10 @@ class _Closing:
             raise self.error
 
 
+#: Where every experiment's figures are drawn.
+FIGURES = "inverse_qe.experiments.figures"
+
+
 class Experiment:
     """The frame of one experiment: directory, manifest, executor, progress, sessions.
 
@@ -352,20 +356,7 @@ class Experiment:
     :class:`Runner`, and :meth:`finish` with the files written.
     """
 
-    def __init__(
-        self,
-        kind: str,
-        request: dict[str, Any],
-        options: Options,
-        figure: tuple[str, Sequence[str]] | None = None,
-    ) -> None:
-        """``figure``: the experiment's figure, its name and the modules that draw it.
-
-        When the runs execute in other processes, a :attr:`figure_worker` is forked on
-        entering for it, which imports those modules while this process waits for
-        the workers to start and run, and draws warm once they are done (``None``
-        otherwise: the figure is drawn here).
-        """
+    def __init__(self, kind: str, request: dict[str, Any], options: Options) -> None:
         self.kind = kind
         self.request = _normalise(request)
         self.options = options
@@ -384,7 +375,9 @@ class Experiment:
         self.code_changed: str | None = None
         self._created = False  # this experiment made its directory (removed if nothing starts)
         self._made_parents: list[Path] = []  # and these parents of it
-        self._figure = figure if options.figures else None
+        #: With figures and runs executing in other processes: a process forked on
+        #: entering that imports the figures' code while this one waits for the workers
+        #: to start and run, and draws warm once they are done (see :meth:`draw`).
         self.figure_worker: FigureWorker | None = None
 
     def __enter__(self) -> Experiment:
@@ -432,15 +425,27 @@ class Experiment:
                     self.say(
                         f"removed {removed - len(damaged)} partial file(s) left by the interruption"
                     )
-            if self._figure is not None and self._runs_elsewhere() and can_fork():
-                name, modules = self._figure
+            if self.options.figures and self._runs_elsewhere() and can_fork():
                 # Forked before any thread of this process starts (the executor's, the
                 # progress bar's): forking a process whose threads hold locks is unsafe.
-                self.figure_worker = FigureWorker(imports=modules, what=name)
+                self.figure_worker = FigureWorker(
+                    imports=[FIGURES], what=f"the {self.kind} figures"
+                )
         except BaseException:
             store.unlock()
             raise
         return self
+
+    def draw(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Draw a figure with ``function`` of :mod:`inverse_qe.experiments.figures`.
+
+        In the :attr:`figure_worker` if there is one (its imports were done while the
+        runs ran), else here. Returns what the function returns.
+        """
+        if self.figure_worker is None:
+            return getattr(importlib.import_module(FIGURES), function)(*args, **kwargs)
+        self.figure_worker.submit(FIGURES, function, *args, **kwargs)
+        return self.figure_worker.result()
 
     def _runs_elsewhere(self) -> bool:
         """Whether the runs execute in worker processes (this one only waits for them)."""
@@ -692,8 +697,11 @@ class Experiment:
                 self.manifest["status"] = "interrupted"
                 self.store.write_manifest(self.manifest)
         finally:
-            if self.figure_worker is not None:
-                self.figure_worker.cancel()  # ended already, unless the figure was not wanted
+            worker = self.figure_worker
+            if worker is not None and worker.drawn and error is None:
+                worker.close()  # idle: it ends at once
+            elif worker is not None:
+                worker.cancel()  # no figure wanted: not waited for, it may still be importing
             self.store.unlock()
             if error is not None and self._created and not self._has_results():
                 # Nothing ran (a bad scenario, an executor that could not start): a new

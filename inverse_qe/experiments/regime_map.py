@@ -178,10 +178,9 @@ def regime(
         except (KeyError, TypeError, ValueError):
             mark = None
         if options.figures and grid["multiplier"].notna().any():
-            from inverse_qe.experiments.figures import regime_map
-
             compared = "without capex" if scale == 0 else f"capex x{scale:g}"
-            regime_map(
+            experiment.draw(
+                "regime_map",
                 grid,
                 options.out / "regime.png",
                 f"{source.label}: capex multiplier on risk-asset value (full capex vs {compared};"

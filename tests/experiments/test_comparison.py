@@ -172,7 +172,8 @@ def test_a_figure_that_failed_in_its_worker_is_raised_and_nothing_is_written(tmp
 
     monkeypatch.setattr(halves, "render_half", no_right_half)
     out = tmp_path / "c"
-    with pytest.raises(FigureError, match=r"(?s)drawing compare\.png failed.*no ink on the right"):
+    failed = r"(?s)drawing the compare figures failed.*no ink on the right"
+    with pytest.raises(FigureError, match=failed):
         compare(
             ["dry_powder_exhaustion", "fed_pivot"],
             seeds=2,

@@ -96,6 +96,25 @@ def test_sobol_sweep_with_figures(tmp_path, quiet):
     assert len(load(tmp_path / "sobol", timeseries=False).summaries) == 16
 
 
+def test_a_sweep_on_workers_draws_the_same_figures_in_its_figure_worker(tmp_path, quiet):
+    """On a pool, both figures are drawn by the worker forked at the start (two jobs
+    for one worker), byte for byte the figures drawn in this process."""
+    sobol = {
+        "sample": "sobol",
+        "runs": 4,
+        "seeds": 1,
+        "weeks": 8,
+        "outputs": ["forced_sales.total"],
+    }
+    axes = ["suppliers.recycling=0.2:0.6", "hyperscalers.capex*=0.5:1.5"]
+    for name, workers in (("here", 1), ("pool", 2)):
+        options = {**quiet, "figures": True, "workers": workers}
+        sweep("dry_powder_exhaustion", axes, out=tmp_path / name, **sobol, **options)
+    for figure in ("sweep.png", "sensitivity.png"):
+        drawn = (tmp_path / "pool" / figure).read_bytes()
+        assert drawn == (tmp_path / "here" / figure).read_bytes(), figure
+
+
 def test_sweep_refuses_bad_outputs_and_invalid_points(tmp_path, quiet):
     with pytest.raises(ExperimentError, match="no such metric"):
         sweep(
