@@ -57,6 +57,28 @@ def test_sobol_indices_of_a_known_function():
     assert sens.loc["a", "total_low"] <= 0.9 <= sens.loc["a", "total_high"]
 
 
+def test_sobol_intervals_are_the_same_for_the_same_runs_and_leave_numpy_as_it_was():
+    """The bootstrap's resamples come from the sweep's seed, not from numpy's global
+    generator (which scipy's Sobol' bootstrap uses, unseeded), and that generator is
+    left where it was."""
+    n = 32
+    design = make_design([A, Axis("b", "field", 0.0, 1.0)], "sobol", n, seed=3)
+    y = 3 * design.values[:, 0] + design.values[:, 1] ** 2
+    table = pd.DataFrame(
+        {"block": design.blocks, "index": design.index, "y": y, "seed": 0, "point": range(len(y))}
+    )
+    np.random.seed(11)
+    expected_next = np.random.random()
+    np.random.seed(11)
+    first = sobol_table(table, ["a", "b"], ["y"], n, seed=5)
+    assert np.random.random() == expected_next  # the global generator, untouched
+    np.random.seed(12)  # another global state: the table must not move with it
+    again = sobol_table(table, ["a", "b"], ["y"], n, seed=5)
+    pd.testing.assert_frame_equal(first, again)
+    other = sobol_table(table, ["a", "b"], ["y"], n, seed=6)
+    assert not other["total_low"].equals(first["total_low"])  # the seed does resample
+
+
 def test_grid_sweep_writes_its_tables(tmp_path, quiet):
     result = sweep(
         "dry_powder_exhaustion",
