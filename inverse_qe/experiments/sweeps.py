@@ -208,18 +208,24 @@ def sweep(
             write_csv(sensitivity, options.out / "sensitivity.csv", float_format="%.6g")
             written.append("sensitivity.csv")
         if options.figures and len(table.dropna(subset=[chosen[0]])):
-            from inverse_qe.experiments.figures import response_curves, tornado
-
             title = (
                 f"{source.label}: response of the outputs to {', '.join(names)}"
                 f" ({sample}, {points} points × {len(seed_values)} seeds)"
             )
-            response_curves(
-                table, names, chosen, options.out / "sweep.png", title, warned, design=sample
+            experiment.draw(
+                "response_curves",
+                table,
+                names,
+                chosen,
+                options.out / "sweep.png",
+                title,
+                warned,
+                design=sample,
             )
             written.append("sweep.png")
             if sensitivity is not None and sensitivity["total_order"].notna().any():
-                tornado(
+                experiment.draw(
+                    "tornado",
                     sensitivity,
                     options.out / "sensitivity.png",
                     f"{source.label}: Sobol' sensitivity indices"

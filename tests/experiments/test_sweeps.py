@@ -118,9 +118,21 @@ def test_sobol_sweep_with_figures(tmp_path, quiet):
     assert len(load(tmp_path / "sobol", timeseries=False).summaries) == 16
 
 
-def test_a_sweep_on_workers_draws_the_same_figures_in_its_figure_worker(tmp_path, quiet):
+def test_a_sweep_on_workers_draws_the_same_figures_in_its_figure_worker(
+    tmp_path, quiet, monkeypatch
+):
     """On a pool, both figures are drawn by the worker forked at the start (two jobs
     for one worker), byte for byte the figures drawn in this process."""
+    from inverse_qe.experiments import engine
+
+    forked = []
+    original = engine.FigureWorker
+
+    def counted(*args, **kwargs):
+        forked.append(original(*args, **kwargs))
+        return forked[-1]
+
+    monkeypatch.setattr(engine, "FigureWorker", counted)
     sobol = {
         "sample": "sobol",
         "runs": 4,
@@ -132,6 +144,7 @@ def test_a_sweep_on_workers_draws_the_same_figures_in_its_figure_worker(tmp_path
     for name, workers in (("here", 1), ("pool", 2)):
         options = {**quiet, "figures": True, "workers": workers}
         sweep("dry_powder_exhaustion", axes, out=tmp_path / name, **sobol, **options)
+    assert [worker.drawn for worker in forked] == [2]  # none for the run in this process
     for figure in ("sweep.png", "sensitivity.png"):
         drawn = (tmp_path / "pool" / figure).read_bytes()
         assert drawn == (tmp_path / "here" / figure).read_bytes(), figure
