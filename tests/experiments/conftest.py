@@ -26,6 +26,22 @@ def quiet():
     return {"quiet": True, "figures": False, "workers": 1, "console": Console(quiet=True)}
 
 
+@pytest.fixture
+def figure_workers(monkeypatch):
+    """Every figure worker the experiments fork in the test, in order (they still work)."""
+    from inverse_qe.experiments import engine
+
+    forked = []
+    original = engine.FigureWorker
+
+    def counted(*args, **kwargs):
+        forked.append(original(*args, **kwargs))
+        return forked[-1]
+
+    monkeypatch.setattr(engine, "FigureWorker", counted)
+    return forked
+
+
 def run_contents(directory: Path) -> dict[str, tuple]:
     """Every stored run's table and its computed metadata (not timings or worker names)."""
     contents = {}

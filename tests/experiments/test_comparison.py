@@ -133,19 +133,10 @@ def test_the_fan_chart_drawn_by_the_figure_worker_is_the_fan_chart(tmp_path):
     assert pool.table.equals(here.table)
 
 
-def test_a_figure_worker_is_forked_only_when_the_runs_execute_elsewhere(tmp_path, monkeypatch):
+def test_a_figure_worker_is_forked_only_when_the_runs_execute_elsewhere(tmp_path, figure_workers):
     """In-process runs draw here (one process, as ``--workers 1`` promises); without
     figures nothing is forked; on a pool the worker has ended when the command returns."""
-    from inverse_qe.experiments import engine
-
-    forked = []
-    original = engine.FigureWorker
-
-    def counted(*args, **kwargs):
-        forked.append(original(*args, **kwargs))
-        return forked[-1]
-
-    monkeypatch.setattr(engine, "FigureWorker", counted)
+    forked = figure_workers
     scenarios = ["dry_powder_exhaustion", "fed_pivot"]
     compare(scenarios, seeds=2, weeks=WEEKS, out=tmp_path / "a", **_options(workers=1))
     assert forked == []
@@ -185,21 +176,15 @@ def test_a_figure_that_failed_in_its_worker_is_raised_and_nothing_is_written(tmp
     assert (out / "comparison.csv").exists()  # the runs and the table are kept
 
 
-def test_a_figure_worker_is_stopped_when_the_experiment_fails_before_drawing(tmp_path, monkeypatch):
+def test_a_figure_worker_is_stopped_when_the_experiment_fails_before_drawing(
+    tmp_path, figure_workers
+):
     """A mistake found after the worker was forked (here a bad override, found as the
     plan is made) ends the command at once: the worker is stopped, not waited for, and
     the new directory is removed."""
-    from inverse_qe.experiments import engine
     from inverse_qe.scenarios.loader import ScenarioError
 
-    forked = []
-    original = engine.FigureWorker
-
-    def counted(*args, **kwargs):
-        forked.append(original(*args, **kwargs))
-        return forked[-1]
-
-    monkeypatch.setattr(engine, "FigureWorker", counted)
+    forked = figure_workers
     with pytest.raises(ScenarioError, match="unknown field"):
         compare(
             ["dry_powder_exhaustion", "fed_pivot"],

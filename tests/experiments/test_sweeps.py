@@ -119,20 +119,11 @@ def test_sobol_sweep_with_figures(tmp_path, quiet):
 
 
 def test_a_sweep_on_workers_draws_the_same_figures_in_its_figure_worker(
-    tmp_path, quiet, monkeypatch
+    tmp_path, quiet, figure_workers
 ):
     """On a pool, both figures are drawn by the worker forked at the start (two jobs
     for one worker), byte for byte the figures drawn in this process."""
-    from inverse_qe.experiments import engine
-
-    forked = []
-    original = engine.FigureWorker
-
-    def counted(*args, **kwargs):
-        forked.append(original(*args, **kwargs))
-        return forked[-1]
-
-    monkeypatch.setattr(engine, "FigureWorker", counted)
+    forked = figure_workers
     sobol = {
         "sample": "sobol",
         "runs": 4,
