@@ -10,8 +10,9 @@ from the rest until late, so they are forked onto the machine's other core:
   model and simulates, pays the first drawing's one-time costs on a tiny figure
   (:func:`inverse_qe.plots.warm_up`), then waits for the time series and the
   summary, draws ``dashboard.png`` and reports. An experiment run on workers
-  forks one too, for its figure (``compare.png``): its own process is idle
-  while the workers start and run, and the worker draws warm once they are done.
+  forks one too, for its figures (``compare.png``, ``sweep.png``...): the
+  command's process waits while the workers start and run, and the figure
+  worker imports meanwhile and draws warm once they are done.
 * :class:`ForkedTask` runs one call in a child and hands back its (pickled)
   result: the capex twin is simulated in one while the parent simulates the
   run itself (the two share no state; the same seed gives the same numbers in
