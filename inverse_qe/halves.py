@@ -2,7 +2,9 @@
 
 Laying a figure out measures every text once; rendering it is most of what a figure
 costs after that. With a second core idle, each half can be rendered by its own
-process: two idle experiment workers (``compare.png``). Each half is drawn on a
+process: an experiment's figure worker lays ``compare.png`` out once and renders one
+half while a child forked from it renders the other
+(:func:`inverse_qe.experiments.figures.fan_chart_png`). Each half is drawn on a
 transparent background and the halves are laid over white, which gives the whole
 figure up to the rounding of antialiased edges (a few levels out of 255, on under 1%
 of pixels; the tests compare them). ``dashboard.png`` goes further: its two columns
@@ -10,8 +12,8 @@ are two figures, each laid out and rendered on its own by the run's figure worke
 and a child of it (:func:`inverse_qe.plots.dashboard_in_two`), and laid over white
 here.
 
-Only numpy and Pillow are imported here: the process that lays the halves together
-need not import matplotlib.
+Only numpy and Pillow are imported here: laying the halves together needs no
+matplotlib.
 """
 
 from __future__ import annotations
